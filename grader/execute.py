@@ -1,0 +1,339 @@
+"""Execute a notebook in jailed kernels with nbclient, then ask the kernel for the answers.
+
+A cell that errors costs nothing more than its own effects. A cell that runs past its timeout
+is interrupted; if the kernel then does not answer, or a cell kills the kernel, the kernel is
+replaced and the notebook re-run without that cell. Probing the answers works the same way:
+a probe that kills the kernel loses that one answer, and the rest are asked of a new kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib import resources
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+
+from .kernel import JailedKernel, KernelStartError
+from .limits import Limits
+from .wire import MIME, Answer, BadReply, Request, decode_reply, encode_request
+
+MAX_RESTARTS = 4
+_TIMEOUT_ENAME = "CellTimeoutError"
+_RESPONSE_GRACE = 5.0
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+KernelFactory = Callable[[], Awaitable[JailedKernel]]
+
+
+@dataclass(frozen=True, slots=True)
+class CellRun:
+    """What happened to one code cell in the run that counts."""
+
+    index: int
+    status: str
+    """ok | error | timeout (interrupted, kernel lived) | hung (ignored the interrupt) |
+    died (killed the kernel) | excluded (left out after killing or hanging an earlier kernel) |
+    not_run (notebook time limit reached)."""
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""
+    output: str = ""
+    output_truncated: bool = False
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class Execution:
+    """The outcome of executing one submission: cell runs, answers and what went wrong."""
+
+    cells: list[CellRun] = field(default_factory=list)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    events: list[str] = field(default_factory=list)
+    kernels_started: int = 0
+    seconds: float = 0.0
+    peak_memory: int | None = None
+
+
+class _CappedClient(NotebookClient):
+    """nbclient with a ceiling on what a cell's output may hold in the grader's memory."""
+
+    def __init__(self, nb: NotebookNode, *, output_chars: int, **kw) -> None:
+        super().__init__(nb, **kw)
+        self._budget = output_chars
+        self._used: dict[int, int] = {}
+        self.truncated: set[int] = set()
+        self.probe_cells: set[int] = set()
+
+    def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
+        content = msg.get("content", {})
+        if cell_index in self.probe_cells:
+            data = content.get("data") or {}
+            keep = (msg["msg_type"] == "display_data" and MIME in data and not outs)
+            return super().output(outs, msg, display_id, cell_index) if keep else None
+        if msg["msg_type"] == "stream":
+            size = len(content.get("text", ""))
+        elif msg["msg_type"] == "error":
+            size = 0
+        else:
+            size = sum(len(v) if isinstance(v, str) else len(json.dumps(v))
+                       for v in (content.get("data") or {}).values())
+        used = self._used.get(cell_index, 0)
+        if used + size > self._budget and msg["msg_type"] != "error":
+            self.truncated.add(cell_index)
+            if used < self._budget and msg["msg_type"] == "stream":
+                msg = {**msg, "content": {**content,
+                                          "text": content.get("text", "")[: self._budget - used]}}
+                self._used[cell_index] = self._budget
+                return super().output(outs, msg, display_id, cell_index)
+            return None
+        self._used[cell_index] = used + size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+async def execute_submission(nb: NotebookNode, requests: list[Request], *,
+                             new_kernel: KernelFactory, limits: Limits,
+                             prelude: str = "") -> Execution:
+    """Run every code cell of `nb`, then resolve `requests` against the kernel.
+
+    `new_kernel` returns a started JailedKernel; `prelude` is run silently first in each kernel
+    (e.g. imports every submission makes anyway).
+    """
+    started = time.monotonic()
+    deadline = started + limits.notebook_timeout
+    result = Execution()
+    excluded: dict[int, str] = {}
+    pending = list(requests)
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    while True:
+        try:
+            kernel = await new_kernel()
+        except KernelStartError as exc:
+            result.events.append(str(exc))
+            _give_up(result, code, excluded, pending, str(exc))
+            break
+        result.kernels_started += 1
+        try:
+            fatal = await _run_attempt(nb, code, excluded, pending, kernel, limits, deadline,
+                                       prelude, result)
+        finally:
+            await kernel.close()
+            if kernel.peak_memory is not None:
+                result.peak_memory = max(result.peak_memory or 0, kernel.peak_memory)
+            if kernel.oom_killed:
+                result.events.append("The kernel ran out of memory and was killed.")
+        if fatal is None:
+            break
+        if result.kernels_started > MAX_RESTARTS or time.monotonic() >= deadline:
+            result.events.append("Gave up restarting the kernel (too many restarts or out of time).")
+            _give_up(result, code, excluded, pending, "the kernel kept failing")
+            break
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _give_up(result: Execution, code: list[int], excluded: dict[int, str],
+             pending: list[Request], why: str) -> None:
+    if not result.cells:
+        result.cells = [CellRun(i, "excluded" if i in excluded else "not_run",
+                                evalue=excluded.get(i, why)) for i in code]
+    for req in pending:
+        result.answers.setdefault(req.key, Answer(req, "not_run", message=why))
+    pending.clear()
+
+
+async def _run_attempt(nb, code, excluded, pending, kernel, limits, deadline, prelude,
+                       result: Execution) -> str | None:
+    """One kernel's life. Returns None when done, or a reason when a new kernel is needed."""
+    work = nbformat.from_dict(nb)
+    replies: dict[int, dict] = {}
+
+    def on_executed(cell, cell_index, execute_reply):
+        replies[cell_index] = execute_reply.get("content", {}) if execute_reply else {}
+
+    client = _CappedClient(
+        work, km=kernel.km, output_chars=limits.output_chars, allow_errors=True,
+        timeout=int(max(1, limits.cell_timeout)), interrupt_on_timeout=True,
+        error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": "cell timed out", "traceback": []},
+        iopub_timeout=2, shell_timeout_interval=1, record_timing=False,
+        on_cell_executed=on_executed, kernel_name="")
+    runs: list[CellRun] = []
+    async with client.async_setup_kernel():
+        if prelude:
+            await _silent(client, prelude, limits.cell_timeout)
+        for idx in code:
+            if idx in excluded:
+                runs.append(CellRun(idx, "excluded", evalue=excluded[idx]))
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 1:
+                runs.append(CellRun(idx, "not_run", evalue="notebook time limit reached"))
+                continue
+            timeout = min(limits.cell_timeout, remaining)
+            client.timeout = max(1, int(timeout))
+            cell = work.cells[idx]
+            t0 = time.monotonic()
+            status = await _run_cell(client, cell, idx, timeout)
+            seconds = time.monotonic() - t0
+            reply = replies.get(idx, {})
+            if status == "ok" and reply.get("status") == "error":
+                status = "timeout" if reply.get("ename") == _TIMEOUT_ENAME else "error"
+            if status == "timeout" and not await _responsive(client):
+                status = "hung"
+            runs.append(_cell_run(idx, status, cell, reply, seconds, client.truncated))
+            if status in ("died", "hung"):
+                why = ("it killed the kernel" if status == "died"
+                       else "it kept running after being interrupted")
+                excluded[idx] = f"left out of the re-run: {why}"
+                result.events.append(f"Cell {idx + 1} {'killed the kernel' if status == 'died' else 'hung and ignored the interrupt'}; the notebook was re-run in a new kernel without it.")
+                result.cells = runs
+                return status
+        result.cells = runs
+        return await _ask_all(client, work, pending, limits, deadline, result)
+
+
+async def _run_cell(client: _CappedClient, cell, idx: int, timeout: float) -> str:
+    try:
+        await asyncio.wait_for(client.async_execute_cell(cell, idx), timeout + 15)
+    except DeadKernelError:
+        return "died"
+    except (asyncio.TimeoutError, CellTimeoutError):
+        return "hung"
+    except RuntimeError as exc:  # e.g. channels closed because the kernel vanished
+        return "died" if not await client.km.is_alive() else _raise(exc)
+    if not await client.km.is_alive():
+        return "died"
+    return "ok"
+
+
+def _raise(exc: Exception):
+    raise exc
+
+
+async def _responsive(client: _CappedClient) -> bool:
+    """After an interrupt: does the kernel take new work within a few seconds?"""
+    try:
+        msg_id = client.kc.execute("", silent=True, store_history=False)
+        end = time.monotonic() + _RESPONSE_GRACE
+        while time.monotonic() < end:
+            msg = await client.kc.get_shell_msg(timeout=max(0.05, end - time.monotonic()))
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return True
+    except Exception:
+        return False
+    return False
+
+
+async def _silent(client: _CappedClient, code: str, timeout: float) -> None:
+    cell = nbformat.v4.new_code_cell(code)
+    client.nb.cells.append(cell)
+    idx = len(client.nb.cells) - 1
+    client.probe_cells.add(idx)
+    client.timeout = max(1, int(timeout))
+    await _run_cell(client, cell, idx, timeout)
+
+
+async def _ask_all(client, work, pending: list[Request], limits: Limits, deadline: float,
+                   result: Execution) -> str | None:
+    source = resources.files("grader").joinpath("kernel_probe.py").read_text()
+    setup = await _probe(client, source, limits.cell_timeout, expect_reply=False)
+    if setup[0] != "ok":
+        why = f"the answers could not be read from the kernel ({setup[1]})"
+        for req in pending:
+            result.answers[req.key] = Answer(req, "no_reply", message=why)
+        pending.clear()
+        return None
+    while pending:
+        req = pending[0]
+        if time.monotonic() >= deadline:
+            _give_up(result, [], {}, pending, "notebook time limit reached")
+            return None
+        rid = len(result.answers) + 1000 * result.kernels_started
+        code = f"__grader_probe__({encode_request(req, rid)!r})"
+        status, detail, cell = await _probe(client, code, limits.cell_timeout)
+        pending.pop(0)
+        if status == "ok":
+            result.answers[req.key] = _read_answer(cell, req, rid)
+            continue
+        if status == "died":
+            result.answers[req.key] = Answer(req, "kernel_died", message="the kernel died while "
+                                             "this was evaluated", args=_args(req))
+            result.events.append(f"The kernel died while evaluating {req.key}; the notebook was re-run to evaluate the rest.")
+            return "died" if pending else None
+        result.answers[req.key] = Answer(req, "timeout" if status in ("timeout", "hung") else
+                                         "no_reply", message=detail, args=_args(req))
+        if status == "hung":
+            result.events.append(f"Evaluating {req.key} hung; the notebook was re-run to evaluate the rest.")
+            return "hung" if pending else None
+    return None
+
+
+def _args(req: Request) -> tuple:
+    return getattr(req, "args", ())
+
+
+async def _probe(client: _CappedClient, code: str, timeout: float, expect_reply: bool = True):
+    cell = nbformat.v4.new_code_cell(code)
+    client.nb.cells.append(cell)
+    idx = len(client.nb.cells) - 1
+    client.probe_cells.add(idx)
+    client.timeout = max(1, int(timeout))
+    status = await _run_cell(client, cell, idx, timeout)
+    if status != "ok":
+        return status, "", cell
+    error = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
+    if error is not None:
+        return "error", f"{error.get('ename')}: {error.get('evalue')}", cell
+    if expect_reply and not any(o.get("output_type") == "display_data" for o in cell.outputs):
+        if not await _responsive(client):
+            return "hung", "it did not finish", cell
+        return "error", "no reply", cell
+    return "ok", "", cell
+
+
+def _read_answer(cell, req: Request, rid: int) -> Answer:
+    for out in cell.outputs:
+        if out.get("output_type") == "display_data" and MIME in out.get("data", {}):
+            try:
+                return decode_reply(out["data"][MIME], req, rid)
+            except BadReply as exc:
+                return Answer(req, "unreadable", message=str(exc), args=_args(req))
+    return Answer(req, "no_reply", message="no reply from the kernel", args=_args(req))
+
+
+def _cell_run(idx: int, status: str, cell, reply: dict, seconds: float,
+              truncated: set[int]) -> CellRun:
+    text, error = [], None
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type")
+        if kind == "stream":
+            text.append(out.get("text", ""))
+        elif kind in ("execute_result", "display_data"):
+            text.append(out.get("data", {}).get("text/plain", ""))
+        elif kind == "error":
+            error = out
+    ename = evalue = trace = ""
+    if status == "error":
+        src = error or reply
+        ename, evalue = str(src.get("ename", "")), str(src.get("evalue", ""))
+        trace = trim_traceback(src.get("traceback", []))
+    elif status in ("timeout", "hung"):
+        ename, evalue = "Timeout", "the cell ran past its time limit and was interrupted"
+    elif status == "died":
+        ename, evalue = "KernelDied", "the kernel died while running this cell"
+    return CellRun(idx, status, ename, evalue, trace, "".join(text),
+                   idx in truncated, round(seconds, 3))
+
+
+def trim_traceback(lines, max_lines: int = 30, max_chars: int = 4000) -> str:
+    text = _ANSI.sub("", "\n".join(str(x) for x in lines))
+    kept = text.splitlines()[-max_lines:]
+    out = "\n".join(kept)
+    return out[-max_chars:]

@@ -1,0 +1,347 @@
+"""The jail a student's kernel runs in: a bubblewrap command line, cgroups, and a sandbox user.
+
+The kernel sees a read-only system (/usr, a few files of /etc, the Python installation), a
+size-limited writable home and /tmp, and the folder holding its connection file. Nothing
+else of the host exists inside: not the project, the reference, the checks, the output folder
+or other submissions. It has no network, its own pid namespace, no capabilities, and, when the
+grader runs as root, an unprivileged uid of its own.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .limits import Limits
+
+HOME = "/home/student"
+UID_BASE = 61000
+UID_SLOTS = 64
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+_ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
+              "nsswitch.conf", "hosts")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot start on this machine; the message says how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sandbox:
+    """How kernels are isolated on this machine, found once by `detect_sandbox`."""
+
+    kind: str
+    """"bwrap-root" (bwrap as root, then an unprivileged uid), "bwrap-user" or "none"."""
+    bwrap: str = ""
+    setpriv: str = ""
+    cgroups: bool = False
+
+    @property
+    def isolated(self) -> bool:
+        return self.kind != "none"
+
+
+def detect_sandbox(*, enabled: bool = True) -> Sandbox:
+    """Find a working sandbox, or raise SandboxUnavailable naming the fix.
+
+    With enabled=False (the user's explicit --no-sandbox) no isolation is used.
+    """
+    if not enabled:
+        return Sandbox(kind="none")
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed, so student code cannot be isolated. "
+            "Install it (Debian/Ubuntu: `sudo apt-get install bubblewrap`; `make demo` does this "
+            "when run as root), or pass --no-sandbox to run untrusted code without isolation.")
+    root = os.geteuid() == 0
+    setpriv = shutil.which("setpriv") or ""
+    if root and not setpriv:
+        raise SandboxUnavailable(
+            "setpriv (util-linux) is missing; as root it is needed to drop the kernel to an "
+            "unprivileged user. Install util-linux, or pass --no-sandbox.")
+    probe = [bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--die-with-parent"]
+    if not root:
+        probe += ["--unshare-user"]
+    probe += ["true"]
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SandboxUnavailable(f"bubblewrap could not be run ({exc}); pass --no-sandbox to "
+                                 "grade without isolation.") from exc
+    if done.returncode != 0:
+        why = done.stderr.strip() or f"exit status {done.returncode}"
+        hint = ("unprivileged user namespaces look disabled or restricted here (on Ubuntu 24.04: "
+                "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`; elsewhere "
+                "`sudo sysctl kernel.unprivileged_userns_clone=1`), or run the grader as root")
+        raise SandboxUnavailable(f"bubblewrap cannot create a sandbox: {why}. Fix: {hint}; or "
+                                 "pass --no-sandbox to grade without isolation.")
+    return Sandbox(kind="bwrap-root" if root else "bwrap-user", bwrap=bwrap, setpriv=setpriv,
+                   cgroups=root and _cgroups_usable())
+
+
+def _cgroups_usable() -> bool:
+    for controller in ("memory", "pids"):
+        base = _CGROUP_ROOT / controller
+        if not (base / "cgroup.procs").exists() or not os.access(base, os.W_OK):
+            return False
+    return True
+
+
+class UidLease:
+    """An unprivileged uid held for one worker; a lock file keeps other graders off it."""
+
+    def __init__(self, uid: int, handle) -> None:
+        self.uid = uid
+        self._handle = handle
+
+    @classmethod
+    def acquire(cls, base: int = UID_BASE, slots: int = UID_SLOTS) -> "UidLease":
+        lock_dir = Path("/run/lock") if os.access("/run/lock", os.W_OK) else Path("/tmp")
+        for uid in range(base, base + slots):
+            path = lock_dir / f"grader-sandbox-uid-{uid}.lock"
+            handle = open(path, "a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            return cls(uid, handle)
+        raise SandboxUnavailable(f"all {slots} sandbox uids from {base} are in use by other "
+                                 "grader processes; wait for them or use fewer workers")
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+@dataclass(frozen=True, slots=True)
+class Jail:
+    """One kernel's jail: host folders and the identity its processes run under."""
+
+    sandbox: Sandbox
+    conn_dir: Path
+    uid: int
+    cgroup: str
+    """Name of the per-kernel cgroup, empty when cgroups are not used."""
+    extra_ro: tuple[tuple[str, str], ...] = ()
+    """(host path, path inside) pairs bound read-only, e.g. data files the notebook opens."""
+
+
+def python_roots() -> list[str]:
+    """Folders the kernel's Python needs: the environment and its base installation."""
+    roots = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
+    for entry in sys.path:
+        real = os.path.realpath(entry) if entry else ""
+        if real and "site-packages" in real and not any(real.startswith(r + os.sep) for r in roots):
+            roots.add(real)
+    return sorted(roots)
+
+
+def kernel_env(limits: Limits) -> dict[str, str]:
+    """The whole environment of a sandboxed kernel: nothing is inherited from the host."""
+    del limits
+    return {
+        "HOME": HOME,
+        "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "TMPDIR": "/tmp",
+        "IPYTHONDIR": "/tmp/.ipython",
+        "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter",
+        "MPLCONFIGDIR": "/tmp/.matplotlib",
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+
+
+def _mkdirs(dest: str, made: set[str]) -> list[str]:
+    """bwrap creates missing parents mode 0700; create them 0755 so the kernel can traverse."""
+    args: list[str] = []
+    parts = Path(dest).parents
+    for parent in reversed(parts):
+        p = str(parent)
+        if p in ("/", *made):
+            continue
+        made.add(p)
+        args += ["--perms", "0755", "--dir", p]
+    return args
+
+
+def bwrap_args(jail: Jail, limits: Limits) -> list[str]:
+    """The bubblewrap options that build the jail (without the command to run)."""
+    sb = jail.sandbox
+    args = [sb.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
+            "--hostname", "sandbox"]
+    if sb.kind == "bwrap-user":
+        args += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+    made: set[str] = set()
+    args += ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = Path("/") / name
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), str(host)]
+        elif host.is_dir():
+            args += ["--ro-bind", str(host), str(host)]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for name in _ETC_FILES:
+        if (Path("/etc") / name).exists():
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    args += ["--dev", "/dev", "--proc", "/proc"]
+    scratch = str(limits.scratch_bytes)
+    args += ["--perms", "1777", "--size", scratch, "--tmpfs", "/tmp"]
+    made.add("/tmp")
+    args += _mkdirs(HOME, made) + ["--perms", "0755", "--size", scratch, "--tmpfs", HOME]
+    made.add(HOME)
+    for root in python_roots():
+        args += _mkdirs(root, made) + ["--ro-bind", root, root]
+    args += _mkdirs(str(jail.conn_dir), made) + ["--bind", str(jail.conn_dir), str(jail.conn_dir)]
+    for host, inside in jail.extra_ro:
+        args += _mkdirs(inside, made) + ["--ro-bind", host, inside]
+    for key, value in kernel_env(limits).items():
+        args += ["--setenv", key, value]
+    args += ["--chdir", HOME, "--"]
+    if sb.kind == "bwrap-root":
+        args += [sb.setpriv, f"--reuid={jail.uid}", f"--regid={jail.uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return args
+
+
+def rlimit_args(limits: Limits, *, per_user_procs: bool) -> list[str]:
+    args = ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
+            f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}", "--core=0"]
+    if per_user_procs:
+        args.append(f"--nproc={limits.processes}")
+    return args + ["--"]
+
+
+# Runs as the launcher's first process, before bwrap: it hands the connection file to the
+# sandbox uid, moves itself into the kernel's cgroups, then becomes bwrap.
+_ENTER = ('set -e; cf="$1"; u="$2"; shift 2; if [ "$u" != "-" ]; then chown "$u:$u" "$cf"; fi; '
+          'while [ "$1" != "--" ]; do echo $$ > "$1"; shift; done; shift; exec "$@"')
+
+
+def kernel_argv(jail: Jail, limits: Limits, python: str = sys.executable) -> list[str]:
+    """The full launch command, with jupyter_client's `{connection_file}` placeholder."""
+    kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    if not jail.sandbox.isolated:
+        return rlimit_args(limits, per_user_procs=False) + kernel
+    owner = str(jail.uid) if jail.sandbox.kind == "bwrap-root" else "-"
+    procs = [str(p / "cgroup.procs") for p in cgroup_dirs(jail.cgroup)] if jail.cgroup else []
+    inner = rlimit_args(limits, per_user_procs=jail.sandbox.kind == "bwrap-root") + kernel
+    return (["/bin/sh", "-c", _ENTER, "grader-enter", "{connection_file}", owner, *procs, "--"]
+            + bwrap_args(jail, limits) + inner)
+
+
+def cgroup_dirs(name: str) -> list[Path]:
+    return [_CGROUP_ROOT / "memory" / "grader" / name, _CGROUP_ROOT / "pids" / "grader" / name]
+
+
+def create_cgroup(name: str, limits: Limits) -> None:
+    mem, pids = cgroup_dirs(name)
+    for d in (mem, pids):
+        d.mkdir(parents=True, exist_ok=True)
+    # The memory cgroup bounds all the kernel's processes together, tmpfs pages included.
+    (mem / "memory.limit_in_bytes").write_text(str(limits.memory_bytes + limits.scratch_bytes))
+    swap = mem / "memory.memsw.limit_in_bytes"
+    if swap.exists():
+        try:
+            swap.write_text(str(limits.memory_bytes + limits.scratch_bytes))
+        except OSError:
+            pass
+    (pids / "pids.max").write_text(str(limits.processes))
+
+
+def cgroup_peak_memory(name: str) -> int | None:
+    try:
+        return int((cgroup_dirs(name)[0] / "memory.max_usage_in_bytes").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def cgroup_oom_killed(name: str) -> bool:
+    try:
+        text = (cgroup_dirs(name)[0] / "memory.oom_control").read_text()
+    except OSError:
+        return False
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "oom_kill":
+            return parts[1] != "0"
+    return False
+
+
+def destroy_cgroup(name: str) -> None:
+    """Kill whatever is left in the cgroup and remove it."""
+    for d in cgroup_dirs(name):
+        for _ in range(50):
+            pids = _read_pids(d / "cgroup.procs")
+            if not pids:
+                break
+            for pid in pids:
+                _kill(pid)
+            time.sleep(0.02)
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+
+
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process whose real, effective or saved uid is `uid`; returns how many."""
+    killed = 0
+    for _ in range(50):
+        found = [pid for pid in _all_pids() if _owned_by(pid, uid)]
+        if not found:
+            return killed
+        for pid in found:
+            killed += _kill(pid)
+        time.sleep(0.02)
+    return killed
+
+
+def processes_of_uid(uid: int) -> list[int]:
+    return [pid for pid in _all_pids() if _owned_by(pid, uid)]
+
+
+def _read_pids(path: Path) -> list[int]:
+    try:
+        return [int(x) for x in path.read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _owned_by(pid: int, uid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("Uid:"):
+                    return str(uid) in line.split()[1:4]
+    except OSError:
+        return False
+    return False
+
+
+def _kill(pid: int) -> int:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        return 1
+    except OSError:
+        return 0
