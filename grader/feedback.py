@@ -1,0 +1,166 @@
+"""What a pack's checks use to judge answers and to explain a failure to the student.
+
+A check fails by raising `Feedback` (through `fail`) with a message the student can act on,
+and optionally the input used, what came back and what was expected, shown side by side in
+the report. Plain `assert` works too; anything else raised by a check is reported as a fault
+of the check, not of the student.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import numpy as np
+
+from .wire import Answer, Call, RaisedError, Unsupported
+
+
+class Feedback(Exception):
+    def __init__(self, message: str, *, answer: Any = None, expected: Any = None,
+                 inputs: Any = None, hint: str = "", not_answered: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.answer = answer
+        self.expected = expected
+        self.inputs = inputs
+        self.hint = hint
+        self.not_answered = not_answered
+
+
+class Accepted(Exception):
+    """Raised by `accept`: the check passes, and the student is told `note`."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__(note)
+        self.note = note
+
+
+def fail(message: str, **details: Any) -> NoReturn:
+    raise Feedback(message, **details)
+
+
+def accept(note: str) -> NoReturn:
+    """Pass the check with a note for the student (e.g. right under another convention)."""
+    raise Accepted(note)
+
+
+def call_text(answer: Answer) -> str:
+    req = answer.request
+    if isinstance(req, Call):
+        return f"{req.name}({', '.join(render(a, inline=True) for a in req.args)})"
+    return req.name
+
+
+def value_of(answer: Answer) -> Any:
+    """The answer's value, or a Feedback saying why there is none."""
+    name = answer.request.name
+    what = call_text(answer)
+    inputs = answer.request.args if isinstance(answer.request, Call) else None
+    status = answer.status
+    if status == "missing":
+        raise Feedback(f"Not answered: `{name}` is not defined once your notebook has run.",
+                       hint=f"Define `{name}` and check that the cell defining it runs without "
+                            "an error.", not_answered=True)
+    if status == "raised":
+        if answer.value == "NotImplementedError":
+            raise Feedback(f"Not answered: `{name}` still raises NotImplementedError.",
+                           hint="Replace the `raise NotImplementedError` line with your code.",
+                           not_answered=True)
+        tail = answer.traceback.strip().splitlines()[-4:]
+        raise Feedback(f"`{what}` raised {answer.value}: {answer.message}", inputs=inputs,
+                       answer="\n".join(tail) or None,
+                       hint="Run your function on this input in your notebook to see the error.")
+    if status == "not_callable":
+        raise Feedback(f"`{name}` should be a function, but it is a {answer.message}.")
+    if status == "timeout":
+        raise Feedback(f"`{what}` did not finish within the time limit.", inputs=inputs,
+                       hint="Look for an endless loop, or work that grows too fast with the input.")
+    if status == "kernel_died":
+        raise Feedback(f"`{what}` crashed the Python kernel.", inputs=inputs)
+    if status != "ok":
+        raise Feedback(f"`{what}` could not be evaluated: {answer.message or status}.",
+                       inputs=inputs)
+    value = answer.value
+    if value is None:
+        raise Feedback(f"Not answered: `{name}` is still None." if not inputs else
+                       f"`{what}` returned None.", inputs=inputs,
+                       hint=f"Make `{name}` return its result." if inputs else "",
+                       not_answered=not inputs)
+    if value is Ellipsis or (isinstance(value, Unsupported) and value.type == "ellipsis"):
+        raise Feedback(f"Not answered: `{name}` is still `...`.", not_answered=True)
+    if isinstance(value, Unsupported):
+        raise Feedback(f"`{what}` gave a {value.type}, which is not a number, string, list or "
+                       "tensor.", inputs=inputs)
+    return value
+
+
+def as_array(value: Any, what: str, *, ndim: int | None = None) -> np.ndarray:
+    """A tensor, numpy array or nested list of numbers as a float64 array, or a Feedback."""
+    if isinstance(value, (RaisedError, str, dict)) or value is None:
+        fail(f"`{what}` should be a tensor of numbers, but it is {describe(value)}.",
+             answer=value)
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        fail(f"`{what}` should be a tensor of numbers, but it is {describe(value)} that is not "
+             "a rectangular array of numbers.", answer=value)
+    if ndim is not None and arr.ndim != ndim:
+        fail(f"`{what}` should be a {ndim}-D tensor, but it has shape {tuple(arr.shape)}.",
+             answer=arr, hint="Check for extra dimensions (e.g. a batch or channel axis) or a "
+                              "flattened result.")
+    if arr.size and not np.all(np.isfinite(arr)):
+        fail(f"`{what}` contains NaN or infinite values.", answer=arr)
+    return arr
+
+
+def as_number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray)):
+        fail(f"`{what}` should be a number, but it is {describe(value)}.", answer=value)
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.size != 1:
+        fail(f"`{what}` should be a single number, but it has shape {tuple(arr.shape)}.",
+             answer=value)
+    return float(arr.reshape(()))
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {tuple(value.shape)}"
+    if isinstance(value, RaisedError):
+        return f"an exception ({value.type})"
+    if isinstance(value, Unsupported):
+        return f"a {value.type}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__} ({render(value, inline=True)})"
+
+
+def render(value: Any, *, inline: bool = False, limit: int = 1200) -> str:
+    """A short, readable rendering of a value for feedback and reports."""
+    if isinstance(value, np.ndarray):
+        arr = value
+        if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and \
+                np.all(arr == np.round(arr)) and np.abs(arr).max() < 1e9:
+            arr = arr.astype(np.int64)
+        if inline:
+            text = np.array2string(arr, precision=4, suppress_small=True, separator=", ",
+                                   max_line_width=10**6, threshold=12).replace("\n", "")
+        else:
+            text = np.array2string(arr, precision=4, suppress_small=True, separator=", ",
+                                   threshold=200, max_line_width=100)
+        text = f"tensor {text}" if arr.ndim else text
+        shape = f" (shape {tuple(arr.shape)})" if arr.ndim > 1 or arr.size > 12 else ""
+        text += shape
+    elif isinstance(value, tuple):
+        text = "(" + ", ".join(render(v, inline=True) for v in value) + ("," if len(value) == 1 else "") + ")"
+    elif isinstance(value, list):
+        text = "[" + ", ".join(render(v, inline=True) for v in value) + "]"
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k} = {render(v, inline=inline)}" for k, v in value.items())
+    elif isinstance(value, float):
+        text = f"{value:.6g}"
+    else:
+        text = str(value) if isinstance(value, (RaisedError, Unsupported)) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

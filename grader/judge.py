@@ -1,0 +1,149 @@
+"""Run a pack's pytest checks in the grader's own process against answers that are plain data.
+
+Checks see four fixtures: `answers` (the kernel's replies, by request key), `rng` (a generator
+seeded from the run's seed and the check's name), `reference` (the pack's reference module) and
+`seed`. Each check is marked `@pytest.mark.question("2.1", weight=1)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from .feedback import Accepted, Feedback, render
+from .packs import Pack, load_module, _ident
+from .wire import Answer, Call
+
+_NO_PLUGINS = ("cacheprovider", "stepwise", "pastebin", "junitxml", "doctest", "debugging",
+               "faulthandler", "randomly", "xdist")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """One check's verdict on one submission."""
+
+    question: str
+    name: str
+    passed: bool
+    weight: float = 1.0
+    feedback: str = ""
+    hint: str = ""
+    inputs: str | None = None
+    answer: str | None = None
+    expected: str | None = None
+    not_answered: bool = False
+    check_error: bool = False
+    """True when the check itself crashed: the student gets no point and the instructor a flag."""
+
+
+class Answers(Mapping[str, Answer]):
+    """The kernel's replies by request key, with lookups by function name."""
+
+    def __init__(self, answers: dict[str, Answer]) -> None:
+        self._answers = answers
+
+    def __getitem__(self, key: str) -> Answer:
+        return self._answers[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._answers)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def calls(self, name: str) -> list[Answer]:
+        return [a for a in self._answers.values()
+                if isinstance(a.request, Call) and a.request.name == name]
+
+
+class _Judge:
+    def __init__(self, pack: Pack, answers: dict[str, Answer], seed: int) -> None:
+        self.pack = pack
+        self._answers = Answers(answers)
+        self._seed = seed
+        self.outcomes: list[CheckOutcome] = []
+        self.problems: list[str] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "question(id, weight=1): the question a check grades")
+
+    @pytest.fixture
+    def answers(self) -> Answers:
+        return self._answers
+
+    @pytest.fixture
+    def seed(self) -> int:
+        return self._seed
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        return np.random.default_rng([self._seed, zlib.crc32(request.node.name.encode())])
+
+    @pytest.fixture(scope="session")
+    def reference(self):
+        path = self.pack.reference_dir / "solution.py"
+        return load_module(path, f"grader_pack_{_ident(self.pack.name)}_reference")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.problems.append(f"cannot collect {report.nodeid}: {report.longreprtext[-800:]}")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            self.outcomes.append(self._outcome(item, call))
+
+    def _outcome(self, item: pytest.Item, call: pytest.CallInfo) -> CheckOutcome:
+        marker = item.get_closest_marker("question")
+        if marker is None or not marker.args:
+            self.problems.append(f"{item.nodeid} has no @pytest.mark.question(...)")
+            qid, weight = "?", 1.0
+        else:
+            qid, weight = str(marker.args[0]), float(marker.kwargs.get("weight", 1.0))
+        name = (item.function.__doc__ or item.name).strip().splitlines()[0] \
+            if hasattr(item, "function") else item.name
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if exc is None:
+            return CheckOutcome(qid, name, True, weight)
+        if isinstance(exc, Accepted):
+            return CheckOutcome(qid, name, True, weight, feedback=exc.note)
+        if isinstance(exc, Feedback):
+            return CheckOutcome(
+                qid, name, False, weight, exc.message, exc.hint,
+                None if exc.inputs is None else render(exc.inputs),
+                None if exc.answer is None else render(exc.answer),
+                None if exc.expected is None else render(exc.expected),
+                exc.not_answered)
+        if isinstance(exc, AssertionError):
+            return CheckOutcome(qid, name, False, weight, str(exc).split("\nassert")[0] or
+                                "The check failed.")
+        detail = f"{type(exc).__name__}: {exc}"
+        return CheckOutcome(qid, name, False, weight,
+                            "The grader could not judge this answer (the check itself failed). "
+                            "Your instructor has been flagged.", check_error=True,
+                            answer=detail[:500])
+
+
+def run_checks(pack: Pack, answers: dict[str, Answer], seed: int) -> tuple[list[CheckOutcome], list[str]]:
+    """All checks of `pack` against `answers`; returns outcomes and problems with the pack."""
+    judge = _Judge(pack, answers, seed)
+    args = [str(pack.checks_dir), "-q", "-c", os.devnull, "--rootdir", str(pack.checks_dir),
+            "--import-mode=importlib", "--tb=no", "--no-header"]
+    for name in _NO_PLUGINS:
+        args += ["-p", f"no:{name}"]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main(args, plugins=[judge])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or judge.problems:
+        judge.problems.append(f"pytest exit status {int(code)}: {sink.getvalue()[-1500:]}")
+    return judge.outcomes, judge.problems

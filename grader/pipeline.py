@@ -1,0 +1,97 @@
+"""Grade one submission: read -> execute -> extract -> check -> score."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .execute import execute_submission
+from .judge import run_checks
+from .kernel import JailedKernel
+from .limits import Limits
+from .notebook import NotebookError, Submission, read_submission
+from .packs import Pack, PackError, choose
+from .results import SubmissionResult
+from .sandbox import Sandbox
+from .score import manual_results, score_questions
+
+
+@dataclass(slots=True)
+class Grader:
+    """Grades submissions one after another with one sandbox uid. Not thread-safe: give each
+    worker its own Grader."""
+
+    packs: dict[str, Pack]
+    sandbox: Sandbox
+    limits: Limits
+    uid: int
+    exercise: str | None = None
+    _placeholders: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def grade(self, path: Path, seed: int) -> SubmissionResult:
+        started = time.monotonic()
+        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        base = dict(submission=Path(path).stem, path=str(path), seed=seed, graded_at=stamp,
+                    grader_version=__version__, sandbox=self.sandbox.kind)
+        try:
+            sub = read_submission(Path(path))
+            pack = choose(self.packs, self.exercise, sub.pack_name)
+        except (NotebookError, PackError) as exc:
+            return SubmissionResult(status="error", error=str(exc), **base)
+        timings = {"read": time.monotonic() - started}
+        requests = pack.requests(np.random.default_rng(seed))
+
+        async def new_kernel() -> JailedKernel:
+            kernel = JailedKernel(self.sandbox, self.limits, self.uid)
+            await kernel.start()
+            return kernel
+
+        t0 = time.monotonic()
+        execution = asyncio.run(execute_submission(sub.nb, requests, new_kernel=new_kernel,
+                                                   limits=self.limits, prelude=pack.prelude))
+        timings["execute"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        outcomes, problems = run_checks(pack, execution.answers, seed)
+        timings["checks"] = time.monotonic() - t0
+        texts = self._free_text(pack, sub)
+        questions = score_questions(pack, outcomes, manual_results(pack, texts))
+        problems += [f"check error in {c.outcome.question} ({c.outcome.name}): {c.outcome.answer}"
+                     for q in questions for c in q.checks if c.outcome.check_error]
+        timings["total"] = time.monotonic() - started
+        return SubmissionResult(
+            status="graded", pack=pack.name, sha256=sub.sha256, questions=questions,
+            cells=tuple(execution.cells), events=tuple(execution.events),
+            problems=tuple(problems), execution_time=round(timings["total"], 3),
+            timings={k: round(v, 3) for k, v in timings.items()},
+            peak_memory=execution.peak_memory, **base)
+
+    def _free_text(self, pack: Pack, sub: Submission) -> dict[str, str | None]:
+        """The submission's free-text answers; blank or untouched template text is None."""
+        placeholders = self._placeholders.get(pack.name)
+        if placeholders is None:
+            placeholders = {}
+            if pack.template is not None:
+                try:
+                    placeholders = read_submission(pack.template).free_text
+                except NotebookError:
+                    placeholders = {}
+            self._placeholders[pack.name] = placeholders
+        out: dict[str, str | None] = {}
+        for item in pack.free_text:
+            text = sub.free_text.get(item.tag)
+            if text is None or not text.strip() or \
+                    _norm(text) == _norm(placeholders.get(item.tag, "")):
+                out[item.tag] = None
+            else:
+                out[item.tag] = text
+        return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
