@@ -12,7 +12,7 @@ import numpy as np
 
 from . import __version__
 from .execute import execute_submission
-from .judge import run_checks
+from .judge import CheckOutcome, run_checks
 from .kernel import JailedKernel
 from .limits import Limits
 from .notebook import NotebookError, Submission, read_submission
@@ -43,7 +43,7 @@ class Grader:
             sub = read_submission(Path(path))
             pack = choose(self.packs, self.exercise, sub.pack_name)
         except (NotebookError, PackError) as exc:
-            return SubmissionResult(status="error", error=str(exc), **base)
+            return self._unreadable(str(exc), base)
         timings = {"read": time.monotonic() - started}
         requests = pack.requests(np.random.default_rng(seed))
 
@@ -70,6 +70,19 @@ class Grader:
             problems=tuple(problems), execution_time=round(timings["total"], 3),
             timings={k: round(v, 3) for k, v in timings.items()},
             peak_memory=execution.peak_memory, **base)
+
+    def _unreadable(self, error: str, base: dict) -> SubmissionResult:
+        """A submission that cannot be graded scores zero on every question of the pack it
+        would have been graded with, when that pack is known."""
+        try:
+            pack = choose(self.packs, self.exercise, None)
+        except PackError:
+            return SubmissionResult(status="error", error=error, **base)
+        failed = [CheckOutcome(q.id, "submission readable", False,
+                               feedback=f"The submission could not be graded: {error}")
+                  for q in pack.questions]
+        return SubmissionResult(status="error", error=error, pack=pack.name,
+                                questions=score_questions(pack, failed), **base)
 
     def _free_text(self, pack: Pack, sub: Submission) -> dict[str, str | None]:
         """The submission's free-text answers; blank or untouched template text is None."""

@@ -1,0 +1,222 @@
+"""The `grader` command: grade, check, list, award."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .batch import NothingToGrade, collect, write_run, write_submission
+from .limits import GIB, MIB, Limits
+from .packs import Pack, PackError, default_pack_dirs, discover
+from .pipeline import Grader
+from .results import SubmissionResult
+from .sandbox import SandboxUnavailable, UidLease, detect_sandbox
+
+
+def _packs() -> dict[str, Pack]:
+    try:
+        return discover(default_pack_dirs())
+    except PackError as exc:
+        raise click.ClickException(f"a pack is broken: {exc}") from None
+
+
+def _pick_exercise(packs: dict[str, Pack], name: str | None) -> None:
+    if name is not None and name not in packs:
+        known = ", ".join(sorted(packs)) or "none installed"
+        raise click.UsageError(f"unknown exercise pack {name!r}; installed packs: {known}")
+
+
+def _size(text: str) -> int:
+    units = {"k": 1024, "m": MIB, "g": GIB}
+    t = text.strip().lower().rstrip("ib").rstrip("b")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(t)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size such as 4G or 512M") from None
+
+
+def limit_options(f):
+    opts = [
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
+                     show_default=True, help="Wall-clock seconds each cell may run."),
+        click.option("--notebook-timeout", type=click.FloatRange(min=0, min_open=True),
+                     default=600.0, show_default=True,
+                     help="Wall-clock seconds for a whole submission."),
+        click.option("--memory", default="4G", show_default=True,
+                     help="Memory limit of a submission's kernel."),
+        click.option("--cpu-time", type=click.IntRange(min=1), default=600, show_default=True,
+                     help="CPU seconds a submission's kernel may use."),
+        click.option("--max-processes", type=click.IntRange(min=8), default=256,
+                     show_default=True, help="Processes and threads a kernel may have."),
+        click.option("--max-file-size", default="64M", show_default=True,
+                     help="Largest file a kernel may write."),
+        click.option("--max-output", type=click.IntRange(min=100), default=4000,
+                     show_default=True, help="Characters of each cell's output kept."),
+        click.option("--no-sandbox", is_flag=True,
+                     help="Run student code WITHOUT isolation (only for code you trust)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _limits(kw: dict) -> Limits:
+    return Limits(memory_bytes=_size(kw["memory"]), cpu_seconds=kw["cpu_time"],
+                  cell_timeout=kw["timeout"], notebook_timeout=kw["notebook_timeout"],
+                  processes=kw["max_processes"], file_bytes=_size(kw["max_file_size"]),
+                  output_chars=kw["max_output"])
+
+
+def _sandbox(no_sandbox: bool):
+    try:
+        box = detect_sandbox(enabled=not no_sandbox)
+    except SandboxUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    if not box.isolated:
+        click.secho("WARNING: --no-sandbox: student code runs without isolation.", fg="red",
+                    err=True)
+    return box
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grader")
+def main() -> None:
+    """Grade Jupyter notebook exercises safely: student code runs in a sandboxed kernel, and
+    each pack's checks judge the answers outside it."""
+
+
+@main.command("list")
+def list_packs() -> None:
+    """List the installed exercise packs with their questions and points."""
+    packs = _packs()
+    if not packs:
+        click.echo("No exercise packs installed (looked in exercises/ and $GRADER_PACKS).")
+        return
+    for pack in packs.values():
+        click.echo(f"{pack.name}: {pack.title} ({pack.auto_points:g} automatic points"
+                   + (f", {sum(f.points for f in pack.free_text):g} for written answers)"
+                      if pack.free_text else ")"))
+        for q in pack.questions:
+            written = [f for f in pack.free_text if f.question == q.id]
+            extra = f" + {sum(f.points for f in written):g} written" if written else ""
+            click.echo(f"  {q.id:<5} {q.points:>4g} pts{extra:<12}  {q.title}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the reports, results.json files, grades.csv and index.html.")
+@click.option("--exercise", help="Pack to grade with (default: the notebook's, else the only one).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the random inputs (repeats a run).")
+@limit_options
+def grade(paths: tuple[Path, ...], out: Path, exercise: str | None, seed: int | None,
+          **kw) -> None:
+    """Grade notebooks (files, or folders of *.ipynb) and write reports into --out."""
+    packs = _packs()
+    _pick_exercise(packs, exercise)
+    try:
+        jobs = collect(list(paths))
+    except NothingToGrade as exc:
+        raise click.UsageError(str(exc)) from None
+    limits = _limits(kw)
+    box = _sandbox(kw["no_sandbox"])
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    lease = UidLease.acquire()
+    try:
+        grader = Grader(packs, box, limits, lease.uid, exercise)
+        results: list[SubmissionResult] = []
+        for i, job in enumerate(jobs, 1):
+            result = grader.grade(job.path, seed)
+            result = _renamed(result, job.name)
+            write_submission(out, result)
+            results.append(result)
+            click.echo(f"[{i}/{len(jobs)}] {job.name}: " + (
+                f"{result.score:g}/{result.max_score:g}" if result.status == "graded"
+                else f"NOT GRADED ({result.error})"), err=True)
+        write_run(out, results)
+    finally:
+        lease.release()
+    errors = sum(r.status != "graded" for r in results)
+    click.echo(f"Graded {len(results) - errors} of {len(results)} submissions (seed {seed}). "
+               f"Overview: {out / 'index.html'}")
+    sys.exit(1 if errors else 0)
+
+
+def _renamed(result: SubmissionResult, name: str) -> SubmissionResult:
+    from dataclasses import replace
+    return result if result.submission == name else replace(result, submission=name)
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--exercise", help="Pack to check against (default: the notebook's).")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the random inputs.")
+@limit_options
+def check(notebook: Path, exercise: str | None, seed: int | None, **kw) -> None:
+    """Check your own notebook before handing it in. Exits 0 only when every automatically
+    graded check passes."""
+    packs = _packs()
+    _pick_exercise(packs, exercise)
+    box = _sandbox(kw["no_sandbox"])
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    lease = UidLease.acquire()
+    try:
+        click.echo(f"Running {notebook} in a fresh kernel...", err=True)
+        result = Grader(packs, box, _limits(kw), lease.uid, exercise).grade(notebook, seed)
+    finally:
+        lease.release()
+    click.echo(format_check(result, color=sys.stdout.isatty()))
+    sys.exit(0 if result.all_checks_pass else 1)
+
+
+def format_check(r: SubmissionResult, *, color: bool = False) -> str:
+    def style(text: str, **kw) -> str:
+        return click.style(text, **kw) if color else text
+
+    if r.status != "graded":
+        return style(f"Could not grade {r.path}: {r.error}", fg="red")
+    lines = [f"{r.path} (pack {r.pack}, seed {r.seed})", ""]
+    for q in r.questions:
+        mark = style("PASS", fg="green") if q.passed else style("FAIL", fg="red")
+        lines.append(f"{mark} {q.id:<5} {q.title}  [{q.auto_score:g}/{q.auto_max:g}]")
+        shown: set[str] = set()
+        for c in q.checks:
+            o = c.outcome
+            if o.passed and o.feedback:
+                lines.append(f"       note: {o.feedback}")
+            if o.passed or o.feedback in shown:
+                continue
+            shown.add(o.feedback)
+            lines.append(f"       - {o.feedback}")
+            for label, value in (("input", o.inputs), ("your answer", o.answer),
+                                 ("expected", o.expected)):
+                if value:
+                    text = value.replace("\n", "\n" + " " * (10 + len(label)))
+                    lines.append(f"         {label}: {text}")
+            if o.hint:
+                lines.append(f"         hint: {o.hint}")
+        for m in q.manual:
+            state = "not answered" if m.text is None else "answered; graded by your instructor"
+            lines.append(f"       written answer ({m.tag}): {state}")
+    bad = [c for c in r.cells if c.status != "ok"]
+    if bad:
+        lines += ["", "Cells that did not run cleanly:"]
+        for c in bad:
+            lines.append(f"  cell {c.index + 1}: {c.status}" + (f" - {c.ename}: {c.evalue}" if c.ename else ""))
+    for e in r.events:
+        lines.append(f"  {e}")
+    auto = sum(q.auto_score for q in r.questions)
+    auto_max = sum(q.auto_max for q in r.questions)
+    lines += ["", f"Automatic score: {auto:g}/{auto_max:g}"
+              + (f"; {r.pending_manual:g} points of written answers are graded by your instructor."
+                 if r.pending_manual else "")]
+    lines.append(style("All automatic checks pass." if r.all_checks_pass else
+                       "Some checks fail: see above.", fg="green" if r.all_checks_pass else "red"))
+    return "\n".join(lines)
