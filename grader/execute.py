@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -255,7 +256,7 @@ async def _ask_all(client, work, pending: list[Request], limits: Limits, deadlin
         if time.monotonic() >= deadline:
             _give_up(result, [], {}, pending, "notebook time limit reached")
             return None
-        rid = len(result.answers) + 1000 * result.kernels_started
+        rid = secrets.randbits(48)
         code = f"__grader_probe__({encode_request(req, rid)!r})"
         status, detail, cell = await _probe(client, code, limits.cell_timeout)
         pending.pop(0)

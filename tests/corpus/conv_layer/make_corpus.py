@@ -647,6 +647,42 @@ sub(name="unusual_order_functions",
             return a * gx + b * gx.T
     ''')])
 
+sub(name="antidiagonal_step_autograd_grad",
+    why="Anti-diagonal step (flipped tril, 6x8), 3x3 central-difference edge kernel in numpy, "
+        "separable Gaussian, and the RuntimeError object caught from torch.autograd.grad.",
+    code={
+        "1.1": src('''
+            X_diag = torch.flip(torch.tril(torch.ones(6, 8)), dims=[1])
+            Y_diag = corr2d(X_diag, K)
+            X_diag, Y_diag
+        '''),
+        "2.1": src('''
+            import numpy as np
+
+            def edge_kernel(v):
+                k = np.zeros((3, 3), dtype=np.float32)
+                k[1, 0], k[1, 2] = -v[0], v[0]   # d/dx, central difference
+                k[0, 1], k[2, 1] = -v[1], v[1]   # d/dy
+                return k
+        '''),
+        "2.3": src('''
+            def blur_kernel(size, sigma):
+                x = torch.linspace(-(size // 2), size // 2, size)
+                g = torch.exp(-0.5 * (x / sigma) ** 2)
+                g = g / g.sum()
+                return g[:, None] * g[None, :]
+        '''),
+        "3": src('''
+            conv = Conv2D((1, 2))
+            out = conv(X_diag)
+            try:
+                torch.autograd.grad(out, conv.weight)
+            except RuntimeError as e:
+                autograd_error = e
+            print(autograd_error)
+        '''),
+    })
+
 sub(name="answers_at_bottom",
     why="The template's placeholder cells are left as they are and every answer is written in "
         "a 'my solutions' section at the end of the notebook.",
@@ -844,6 +880,26 @@ sub(name="laplacian_wrong_sign",
 
         second_derivative_min_size = 3
     ''')})
+
+sub(name="laplacian8_unscaled_swapped_sobel",
+    why="Sobel edge kernel under the swapped convention (v1 along rows), and the 8-neighbour "
+        "Laplacian without the 1/3, which gives three times the Laplacian.",
+    fail=["2.2"],
+    notes={"2.1": SWAPPED},
+    code={
+        "2.1": src('''
+            def edge_kernel(v):
+                v1, v2 = v    # (row direction, column direction)
+                sobel_rows = torch.tensor([[-1., -2., -1.], [0., 0., 0.], [1., 2., 1.]])
+                return v1 * sobel_rows + v2 * sobel_rows.T
+        '''),
+        "2.2": src('''
+            def second_derivative_kernel():
+                return torch.tensor([[1., 1., 1.], [1., -8., 1.], [1., 1., 1.]])
+
+            second_derivative_min_size = 3
+        '''),
+    })
 
 sub(name="second_derivative_unscaled_wide",
     why="Second difference with step 2, [[1,0,-2,0,1]], without the 1/4, so it returns four "

@@ -1,0 +1,51 @@
+"""Shared fixtures: the project's paths and a way to run the real `grader` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+NOTEBOOKS = TESTS / "notebooks"
+GRADER = str(Path(sys.executable).parent / "grader")
+
+
+def grader_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["GRADER_PACKS"] = str(TESTS / "packs")
+    return env
+
+
+def run_grader(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([GRADER, *args], capture_output=True, text=True, env=grader_env(),
+                          timeout=timeout)
+
+
+def verdicts(results: dict) -> dict[str, str]:
+    """Per question: "pass" iff every automatic test of that question passed."""
+    out: dict[str, str] = {}
+    for t in results["tests"]:
+        if "auto" not in t["tags"]:
+            continue
+        ok = t["status"] == "passed"
+        out[t["number"]] = "pass" if ok and out.get(t["number"], "pass") == "pass" else "fail"
+    return out
+
+
+def load_results(out: Path, name: str) -> dict:
+    return json.loads((out / name / "results.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """Every notebook under tests/notebooks graded in one batch with a fixed seed."""
+    out = tmp_path_factory.mktemp("tiny-run")
+    done = run_grader("grade", str(NOTEBOOKS), "--out", str(out), "--seed", "1234",
+                      "--timeout", "4")
+    return out, done

@@ -1,0 +1,5 @@
+ANSWER = 42
+
+
+def double(x):
+    return 2 * x
