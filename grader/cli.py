@@ -185,7 +185,7 @@ def format_check(r: SubmissionResult, *, color: bool = False) -> str:
     lines = [f"{r.path} (pack {r.pack}, seed {r.seed})", ""]
     for q in r.questions:
         mark = style("PASS", fg="green") if q.passed else style("FAIL", fg="red")
-        lines.append(f"{mark} {q.id:<5} {q.title}  [{q.auto_score:g}/{q.auto_max:g}]")
+        lines.append(f"{mark} {q.id:<5} {q.title}  [{q.auto_score:.3g}/{q.auto_max:.3g}]")
         shown: set[str] = set()
         for c in q.checks:
             o = c.outcome
@@ -214,7 +214,7 @@ def format_check(r: SubmissionResult, *, color: bool = False) -> str:
         lines.append(f"  {e}")
     auto = sum(q.auto_score for q in r.questions)
     auto_max = sum(q.auto_max for q in r.questions)
-    lines += ["", f"Automatic score: {auto:g}/{auto_max:g}"
+    lines += ["", f"Automatic score: {auto:.4g}/{auto_max:.4g}"
               + (f"; {r.pending_manual:g} points of written answers are graded by your instructor."
                  if r.pending_manual else "")]
     lines.append(style("All automatic checks pass." if r.all_checks_pass else

@@ -122,7 +122,8 @@ class _Judge:
                 qid, name, False, weight, exc.message, exc.hint,
                 None if exc.inputs is None else render(exc.inputs),
                 None if exc.answer is None else render(exc.answer),
-                None if exc.expected is None else render(exc.expected),
+                None if exc.expected is None else
+                exc.expected if isinstance(exc.expected, str) else render(exc.expected),
                 exc.not_answered)
         if isinstance(exc, AssertionError):
             return CheckOutcome(qid, name, False, weight, str(exc).split("\nassert")[0] or

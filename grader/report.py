@@ -17,7 +17,7 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("grader", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["pts"] = lambda x: f"{x:g}"
+    env.filters["pts"] = lambda x: f"{round(x, 2):g}"
     return env
 
 
@@ -67,6 +67,7 @@ def _histogram_svg(scores: list[float], top: float) -> str:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(6, 2.2))
     ax = fig.add_subplot()
@@ -76,6 +77,7 @@ def _histogram_svg(scores: list[float], top: float) -> str:
     ax.set_xlabel("score")
     ax.set_ylabel("submissions")
     ax.spines[["top", "right"]].set_visible(False)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     buf = io.StringIO()
     fig.savefig(buf, format="svg")

@@ -85,9 +85,9 @@ def diagonal_edge_problem(X: np.ndarray) -> str | None:
         return "it is constant, so it has no edge at all"
     ex, ey = np.abs(dx) > 0.25 * scale, np.abs(dy) > 0.25 * scale
     if not ey.any():
-        return "its only edges are vertical (it changes along rows' width only)"
+        return "its only edges are vertical (it changes only from column to column)"
     if not ex.any():
-        return "its only edges are horizontal"
+        return "its only edges are horizontal (it changes only from row to row)"
     total = int(ex.sum() + ey.sum())
     if total > 0.6 * (dx.size + dy.size):
         return "it changes almost everywhere (noise or a ramp) instead of along an edge"

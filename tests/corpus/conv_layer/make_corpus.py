@@ -39,115 +39,132 @@ def src(text: str) -> str:
 
 
 # --- the template ----------------------------------------------------------------------------
+# A copy of student_template/conv-layer.ipynb as handed out (given code, question texts, TODO
+# cells), kept here so the corpus does not change when the template's wording does.
 
-GIVEN = [
-    "import torch\nfrom torch import nn",
-    src('''
-        def corr2d(X, K):
-            """Compute 2D cross-correlation."""
-            h, w = K.shape
-            Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
-            for i in range(Y.shape[0]):
-                for j in range(Y.shape[1]):
-                    Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-            return Y
-    '''),
-    src('''
-        class Conv2D(nn.Module):
-            def __init__(self, kernel_size):
-                super().__init__()
-                self.weight = nn.Parameter(torch.rand(kernel_size))
-                self.bias = nn.Parameter(torch.zeros(1))
+GIVEN = ['''\
+import torch
+from torch import nn
 
-            def forward(self, x):
-                return corr2d(x, self.weight) + self.bias
-    '''),
-    "K = torch.tensor([[1.0, -1.0]])",
-]
+
+def corr2d(X, K):
+    """Compute 2D cross-correlation."""
+    h, w = K.shape
+    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+
+
+class Conv2D(nn.Module):
+    def __init__(self, kernel_size):
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(kernel_size))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return corr2d(x, self.weight) + self.bias
+
+
+K = torch.tensor([[1.0, -1.0]])''']
 
 TEXT = {
-    "intro": src('''
-        # Convolutions for Images: exercises
+    'intro': '''\
+# Convolutions for Images — exercises
 
-        Run the given cells first. Keep the names asked for below: the grader reads them after
-        running your whole notebook. Written answers go in the cells marked *Your answer*.
-    '''),
-    "q1": src('''
-        ## Exercise 1
+These exercises follow the section *Convolutions for Images* of *Dive into Deep Learning*
+(PyTorch edition). The section defines the two-dimensional cross-correlation `corr2d`, a
+hand-written `Conv2D` layer, and the kernel `K = [[1, -1]]`, which detects vertical edges by
+taking the difference of horizontally adjacent pixels.
 
-        Build an image `X_diag` that has a **diagonal** edge and apply the kernel `K` to it:
-        `Y_diag = corr2d(X_diag, K)`.
+**How this notebook is graded.** Fill in the cells marked `TODO`; keep the names given in each
+exercise. The grader runs your notebook from top to bottom in a fresh kernel, then calls your
+functions on inputs of its own, so make them work for any valid input, not just the examples
+here. Written answers go in the cells that say *Write your answer here*; your instructor grades
+them. Check your work with `grader check conv-layer.ipynb` before you hand it in.''',
+    'q1.1': '''\
+## Exercise 1 — diagonal edges
 
-        1. What do you see in `Y_diag`?
-        2. What happens when you transpose the image? Store `Y_diag_Xt = corr2d(X_diag.T, K)`.
-        3. What happens when you transpose the kernel? Store `Y_diag_Kt = corr2d(X_diag, K.T)`.
-    '''),
-    "q2": "## Exercise 2: kernels by hand",
-    "q2.1": src('''
-        **2.1** Write `edge_kernel(v)`: for a direction `v = (v1, v2)` (`v1` along the width,
-        `v2` along the height) return a 2-D kernel that detects edges orthogonal to `v`.
-    '''),
-    "q2.2": src('''
-        **2.2** Write `second_derivative_kernel()` returning a finite-difference kernel for the
-        second derivative, and set `second_derivative_min_size` to the smallest kernel size that
-        can do it. Which structures in an image respond most strongly?
-    '''),
-    "q2.3": src('''
-        **2.3** Write `blur_kernel(size, sigma)` returning a `(size, size)` blur kernel. Why would
-        you want to blur an image?
-    '''),
-    "q2.4": "**2.4** Write `min_kernel_size(d)`: the smallest kernel size for a derivative of order `d`.",
-    "q3": src('''
-        ## Exercise 3
+**1.1** Construct an image `X_diag` (a 2-D tensor) with a diagonal edge, and compute
+`Y_diag = corr2d(X_diag, K)`. What happens when you apply the kernel `K` to it?''',
+    'q1.2': '''\
+**1.2** What happens if you transpose `X_diag`? Compute `Y_diag_Xt = corr2d(X_diag.T, K)`.''',
+    'q1.3': '''\
+**1.3** What happens if you transpose `K`? Compute `Y_diag_Kt = corr2d(X_diag, K.T)`.''',
+    'q2.1': '''\
+## Exercise 2 — designing kernels by hand
 
-        What happens when you ask autograd for the gradient of the `Conv2D` class above? Store the
-        error message you get in `autograd_error`.
-    '''),
-    "q4": src('''
-        ## Exercise 4
+**2.1** Write `edge_kernel(v)` returning a 2-D kernel that detects edges orthogonal to the
+direction `v = (v1, v2)`: it responds where the intensity changes along `v` and gives zero on
+constant regions. `v1` is the component along the width (x, columns), `v2` along the height
+(y, rows).''',
+    'q2.2': '''\
+**2.2** Write `second_derivative_kernel()` returning a finite-difference kernel for the
+second derivative (scaled so that it gives the exact second derivative of a quadratic), and set
+`second_derivative_min_size` to the smallest size such a kernel can have. Which image structures
+give the strongest response?''',
+    'q2.3': '''\
+**2.3** Write `blur_kernel(size, sigma)` returning a `(size, size)` blur kernel. Why would
+you blur an image?''',
+    'q2.4': '''\
+**2.4** Write `min_kernel_size(d)`: the minimum size of a kernel computing a derivative of
+order `d`, for any `d >= 1`.''',
+    'q3': '''\
+## Exercise 3 — autograd and the hand-written `Conv2D`
 
-        Cross-correlation is linear, so it is a matrix product. Write `kernel_matrix(K, shape)`
-        returning `W` with `W @ X.reshape(-1) == corr2d(X, K).reshape(-1)` for images `X` of
-        `shape`, and `corr2d_matmul(X, K)` computing `corr2d` through that product (as a 2-D
-        result).
-    '''),
+What happens when you ask autograd for the gradient of the section's `Conv2D` layer applied to
+an image? Store the error you get in `autograd_error` (its message, or the exception object).''',
+    'q4': '''\
+## Exercise 4 — cross-correlation as a matrix multiplication
+
+Write `kernel_matrix(K, shape)` returning the matrix `W` such that
+`W @ X.reshape(-1)` equals `corr2d(X, K).reshape(-1)` for every `X` of shape `shape = (h, w)`,
+and `corr2d_matmul(X, K)` computing `corr2d` as that matrix product (same result, same shape).''',
 }
 
-PLACEHOLDER = "*Your answer here.*"
+PLACEHOLDER = '*Write your answer here.*'
 
 TEMPLATE = {
-    "1.1": "X_diag = None  # an image with a diagonal edge\nY_diag = None",
-    "1.2": "Y_diag_Xt = None",
-    "1.3": "Y_diag_Kt = None",
-    "2.1": src('''
-        def edge_kernel(v):
-            """Kernel detecting edges orthogonal to v = (v1, v2)."""
-            raise NotImplementedError
-    '''),
-    "2.2": src('''
-        def second_derivative_kernel():
-            raise NotImplementedError
-
-        second_derivative_min_size = None
-    '''),
-    "2.3": src('''
-        def blur_kernel(size, sigma):
-            raise NotImplementedError
-    '''),
-    "2.4": src('''
-        def min_kernel_size(d):
-            raise NotImplementedError
-    '''),
-    "3": "autograd_error = None",
-    "4": src('''
-        def kernel_matrix(K, shape):
-            raise NotImplementedError
+    '1.1': '''\
+X_diag = None  # TODO 1.1: a 2-D image with a diagonal edge
+Y_diag = None  # TODO 1.1: corr2d(X_diag, K)''',
+    '1.2': '''\
+Y_diag_Xt = None  # TODO 1.2: corr2d(X_diag.T, K)''',
+    '1.3': '''\
+Y_diag_Kt = None  # TODO 1.3: corr2d(X_diag, K.T)''',
+    '2.1': '''\
+def edge_kernel(v):
+    # TODO 2.1: return a 2-D kernel (a tensor) for the direction v = (v1, v2)
+    raise NotImplementedError("Exercise 2.1")''',
+    '2.2': '''\
+def second_derivative_kernel():
+    # TODO 2.2: return a 2-D kernel (a tensor)
+    raise NotImplementedError("Exercise 2.2")
 
 
-        def corr2d_matmul(X, K):
-            raise NotImplementedError
-    '''),
+second_derivative_min_size = None  # TODO 2.2''',
+    '2.3': '''\
+def blur_kernel(size, sigma):
+    # TODO 2.3: return a (size, size) tensor
+    raise NotImplementedError("Exercise 2.3")''',
+    '2.4': '''\
+def min_kernel_size(d):
+    # TODO 2.4
+    raise NotImplementedError("Exercise 2.4")''',
+    '3': '''\
+autograd_error = None  # TODO 3: the error message (or the exception itself)''',
+    '4': '''\
+def kernel_matrix(K, shape):
+    # TODO 4: a tensor of shape (out_h * out_w, h * w)
+    raise NotImplementedError("Exercise 4")
+
+
+def corr2d_matmul(X, K):
+    # TODO 4
+    raise NotImplementedError("Exercise 4")''',
 }
+
 
 # --- the model solution ----------------------------------------------------------------------
 
@@ -257,10 +274,11 @@ ANSWER_SLOTS = list(ANSWERS)
 # The usual order of cells. ("text", key) markdown, ("given", i) given code, ("code", slot)
 # answer code, ("answer", q) tagged free-text cell, ("extra",) the submission's extra cells.
 LAYOUT = [
-    ("text", "intro"), ("given", 0), ("given", 1), ("given", 2), ("given", 3),
-    ("text", "q1"), ("code", "1.1"), ("answer", "1.1"), ("code", "1.2"), ("answer", "1.2"),
-    ("code", "1.3"), ("answer", "1.3"),
-    ("text", "q2"), ("text", "q2.1"), ("code", "2.1"),
+    ("text", "intro"), ("given", 0),
+    ("text", "q1.1"), ("code", "1.1"), ("answer", "1.1"),
+    ("text", "q1.2"), ("code", "1.2"), ("answer", "1.2"),
+    ("text", "q1.3"), ("code", "1.3"), ("answer", "1.3"),
+    ("text", "q2.1"), ("code", "2.1"),
     ("text", "q2.2"), ("code", "2.2"), ("answer", "2.2"),
     ("text", "q2.3"), ("code", "2.3"), ("answer", "2.3"),
     ("text", "q2.4"), ("code", "2.4"),
@@ -603,10 +621,11 @@ sub(name="unusual_order_functions",
     why="Exercise 4 solved first, exercise 1 inside a function whose results are unpacked, "
         "edge_kernel relying on a helper from the last cell, lambdas for 2.2 and 2.4.",
     layout=[
-        ("text", "intro"), ("given", 0), ("given", 1), ("given", 2), ("given", 3),
+        ("text", "intro"), ("given", 0),
         ("text", "q4"), ("code", "4"),
-        ("text", "q1"), ("code", "1.1"), ("answer", "1.1"), ("answer", "1.2"), ("answer", "1.3"),
-        ("text", "q2"), ("text", "q2.1"), ("code", "2.1"),
+        ("text", "q1.1"), ("code", "1.1"), ("answer", "1.1"),
+        ("text", "q1.2"), ("answer", "1.2"), ("text", "q1.3"), ("answer", "1.3"),
+        ("text", "q2.1"), ("code", "2.1"),
         ("text", "q2.2"), ("code", "2.2"), ("answer", "2.2"),
         ("text", "q2.3"), ("code", "2.3"), ("answer", "2.3"),
         ("text", "q2.4"), ("code", "2.4"),
@@ -1080,8 +1099,9 @@ sub(name="corr2d_matmul_flat",
 # ---------------- stale outputs ----------------
 
 sub(name="stale_outputs",
-    why="Wrong code (Y_diag_Xt not transposed on a tril image, blur summing to size^2, 2d+1, "
-        "made-up message) kept under outputs of an earlier run that look right.",
+    why="Wrong code (Y_diag_Xt not transposed on a tril image, a Gaussian blur scaled by its "
+        "peak instead of its sum, 2d+1, a made-up message) kept under outputs of an earlier run "
+        "that look right.",
     fail=["1.2", "2.3", "2.4", "3"],
     code={
         "1.1": stale("X_diag = torch.tril(torch.ones(4, 4))\nY_diag = corr2d(X_diag, K)\nY_diag",
