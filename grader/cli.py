@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -10,10 +12,12 @@ import click
 
 from . import __version__
 from .batch import NothingToGrade, collect, write_run, write_submission
+from .gradebook import FILENAME, Gradebook, GradebookError
 from .limits import GIB, MIB, Limits
 from .packs import Pack, PackError, default_pack_dirs, discover
 from .pipeline import Grader
 from .results import SubmissionResult
+from .run import Settings, grade_batch, resolve_seed
 from .sandbox import SandboxUnavailable, UidLease, detect_sandbox
 
 
@@ -112,13 +116,23 @@ def list_packs() -> None:
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the reports, results.json files, grades.csv and index.html.")
+              help="Folder for the reports, results.json files, grades.csv, index.html and "
+                   "the gradebook.")
 @click.option("--exercise", help="Pack to grade with (default: the notebook's, else the only one).")
-@click.option("--seed", type=click.IntRange(min=0), help="Seed of the random inputs (repeats a run).")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="Seed of the random inputs (default: the gradebook's, else a new one).")
+@click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default=True, help="Submissions graded in parallel.")
+@click.option("--regrade", is_flag=True,
+              help="Grade everything again, even results the gradebook already holds.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @limit_options
 def grade(paths: tuple[Path, ...], out: Path, exercise: str | None, seed: int | None,
-          **kw) -> None:
-    """Grade notebooks (files, or folders of *.ipynb) and write reports into --out."""
+          workers: int, regrade: bool, quiet: bool, **kw) -> None:
+    """Grade notebooks (files, or folders searched for *.ipynb) into --out.
+
+    Results are kept in --out/gradebook.sqlite as they come: running the same command again
+    after an interruption grades only what is missing or whose file changed."""
     packs = _packs()
     _pick_exercise(packs, exercise)
     try:
@@ -127,31 +141,67 @@ def grade(paths: tuple[Path, ...], out: Path, exercise: str | None, seed: int | 
         raise click.UsageError(str(exc)) from None
     limits = _limits(kw)
     box = _sandbox(kw["no_sandbox"])
-    seed = secrets.randbelow(2**31) if seed is None else seed
-    lease = UidLease.acquire()
     try:
-        grader = Grader(packs, box, limits, lease.uid, exercise)
-        results: list[SubmissionResult] = []
-        for i, job in enumerate(jobs, 1):
-            result = grader.grade(job.path, seed)
-            result = _renamed(result, job.name)
-            write_submission(out, result)
-            results.append(result)
-            click.echo(f"[{i}/{len(jobs)}] {job.name}: " + (
-                f"{result.score:g}/{result.max_score:g}" if result.status == "graded"
-                else f"NOT GRADED ({result.error})"), err=True)
-        write_run(out, results)
-    finally:
-        lease.release()
-    errors = sum(r.status != "graded" for r in results)
-    click.echo(f"Graded {len(results) - errors} of {len(results)} submissions (seed {seed}). "
+        with Gradebook(out / FILENAME) as book:
+            seed = resolve_seed(book, seed, lambda: secrets.randbelow(2**31))
+    except GradebookError as exc:
+        raise click.ClickException(str(exc)) from None
+    settings = Settings(tuple(str(d) for d in default_pack_dirs()), box, limits, exercise, seed)
+    log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+    try:
+        summary = grade_batch(jobs, out, settings, packs, workers=workers, regrade=regrade,
+                              report=log, progress=not quiet and sys.stderr.isatty())
+    except KeyboardInterrupt:
+        click.echo("Interrupted: finished results are in the gradebook; run the same command "
+                   "again to grade the rest.", err=True)
+        sys.exit(130)
+    except SandboxUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    reused = f", {summary.reused} unchanged since the last run" if summary.reused else ""
+    click.echo(f"Graded {summary.graded} submissions in {summary.seconds:.1f} s{reused}; "
+               f"{summary.errors} could not be graded (seed {seed}). "
                f"Overview: {out / 'index.html'}")
-    sys.exit(1 if errors else 0)
+    sys.exit(1 if summary.errors else 0)
 
 
-def _renamed(result: SubmissionResult, name: str) -> SubmissionResult:
-    from dataclasses import replace
-    return result if result.submission == name else replace(result, submission=name)
+@main.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("submission")
+@click.argument("question")
+@click.argument("points", type=float)
+@click.option("--comment", default="", help="Feedback shown to the student with the points.")
+def award(out_dir: Path, submission: str, question: str, points: float, comment: str) -> None:
+    """Award POINTS for the written answer to QUESTION (a question id such as 1.1, or the
+    answer cell's tag) of SUBMISSION, as named in OUT_DIR's grades.csv."""
+    try:
+        book = Gradebook.open_existing(out_dir)
+    except GradebookError as exc:
+        raise click.UsageError(str(exc)) from None
+    with book:
+        result = book.result(submission)
+        if result is None:
+            close = ", ".join(difflib.get_close_matches(submission, book.names(), n=3))
+            raise click.UsageError(f"no submission named {submission!r} in {out_dir}"
+                                   + (f"; did you mean: {close}" if close else ""))
+        items = [m for q in result.questions for m in q.manual
+                 if question in (m.question, m.tag)]
+        if not items:
+            written = sorted({f"{m.question} ({m.tag})" for q in result.questions for m in q.manual})
+            raise click.UsageError(f"{submission} has no written answer for {question!r}; "
+                                   f"written answers: {', '.join(written) or 'none'}")
+        if len(items) > 1:
+            raise click.UsageError(f"question {question} has several written answers; name one "
+                                   f"by its tag: {', '.join(m.tag for m in items)}")
+        item = items[0]
+        if not 0 <= points <= item.max_points:
+            raise click.UsageError(f"points must be between 0 and {item.max_points:g} for "
+                                   f"{item.tag}")
+        book.award(submission, item.question, item.tag, points, comment)
+        updated = book.result(submission)
+        write_submission(out_dir, updated)
+        write_run(out_dir, book.results())
+    click.echo(f"{submission} {item.tag}: {points:g}/{item.max_points:g}; total now "
+               f"{updated.score:g}/{updated.max_score:g}")
 
 
 @main.command()

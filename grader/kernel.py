@@ -55,7 +55,7 @@ class JailedKernel:
         self._context: _CappedContext | None = None
 
     async def start(self, timeout: float = 60.0) -> None:
-        root = Path(tempfile.mkdtemp(prefix="grader-kernel-"))
+        root = Path(tempfile.mkdtemp(prefix=f"grader-kernel-{os.getpid()}-"))
         self._root = root
         os.chmod(root, 0o711)
         conn = root / "conn"

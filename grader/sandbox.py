@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -298,6 +299,25 @@ def destroy_cgroup(name: str) -> None:
             d.rmdir()
         except OSError:
             pass
+
+
+def cleanup_stale(uid: int | None) -> None:
+    """Remove what a grader killed earlier (kill -9, power loss) left behind: processes of the
+    sandbox uid just acquired, and the cgroups and temporary folders of dead graders."""
+    if uid is not None:
+        kill_uid(uid)
+    for base in (_CGROUP_ROOT / "memory" / "grader", _CGROUP_ROOT / "pids" / "grader"):
+        for d in base.glob("k*-*") if base.is_dir() else ():
+            if not _alive(d.name[1:].split("-")[0]):
+                destroy_cgroup(d.name)
+    tmp = Path(tempfile.gettempdir())
+    for d in tmp.glob("grader-kernel-*-*"):
+        if not _alive(d.name.split("-")[2]):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _alive(pid: str) -> bool:
+    return pid.isdigit() and Path(f"/proc/{pid}").exists()
 
 
 def kill_uid(uid: int) -> int:

@@ -1,0 +1,166 @@
+"""The gradebook: an SQLite file in the output folder holding every result the moment it is
+known, the run's seed, and the instructor's awards for written answers.
+
+A result is stored under the submission's name with the content hash of its file and the
+fingerprint of what graded it (pack files, seed, limits, grader version); a later run reuses it
+only when both still match. Each write is its own transaction, so an interrupted run loses at
+most the submissions that were being graded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+from .execute import CellRun
+from .judge import CheckOutcome
+from .results import CheckResult, ManualResult, QuestionResult, SubmissionResult
+
+FILENAME = "gradebook.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    name TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    result TEXT NOT NULL,
+    stored_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS awards (
+    name TEXT NOT NULL,
+    question TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    points REAL NOT NULL,
+    comment TEXT NOT NULL,
+    awarded_at TEXT NOT NULL,
+    PRIMARY KEY (name, question, tag)
+);
+"""
+
+
+class GradebookError(ValueError):
+    pass
+
+
+class Gradebook:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise GradebookError(f"{path} is not a usable gradebook ({exc}); move it away to "
+                                 "start a new one") from None
+
+    @classmethod
+    def open_existing(cls, out: Path) -> "Gradebook":
+        path = out / FILENAME
+        if not path.exists():
+            raise GradebookError(f"no gradebook in {out}: grade the class into it first "
+                                 f"(grader grade ... --out {out})")
+        return cls(path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- run settings -----------------------------------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set(self, key: str, value: str) -> None:
+        self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+                         "UPDATE SET value = excluded.value", (key, value))
+
+    # --- results ------------------------------------------------------------------------------
+
+    def store(self, result: SubmissionResult, fingerprint: str, sha256: str) -> None:
+        """Store `result` for the file whose content hash is `sha256` (the hash the next run
+        compares, also for a file that could not be read)."""
+        self._db.execute(
+            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE "
+            "SET path=excluded.path, sha256=excluded.sha256, fingerprint=excluded.fingerprint, "
+            "status=excluded.status, score=excluded.score, max_score=excluded.max_score, "
+            "result=excluded.result, stored_at=excluded.stored_at",
+            (result.submission, result.path, sha256, fingerprint, result.status,
+             result.score, result.max_score, json.dumps(to_dict(result)), _now()))
+
+    def is_current(self, name: str, sha256: str, fingerprint: str) -> bool:
+        row = self._db.execute("SELECT sha256, fingerprint FROM results WHERE name = ?",
+                               (name,)).fetchone()
+        return row is not None and row == (sha256, fingerprint)
+
+    def result(self, name: str) -> SubmissionResult | None:
+        row = self._db.execute("SELECT result FROM results WHERE name = ?", (name,)).fetchone()
+        return self._with_awards(from_dict(json.loads(row[0]))) if row else None
+
+    def results(self) -> list[SubmissionResult]:
+        rows = self._db.execute("SELECT result FROM results ORDER BY name").fetchall()
+        return [self._with_awards(from_dict(json.loads(r[0]))) for r in rows]
+
+    def names(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM results ORDER BY name")]
+
+    # --- manual grading -----------------------------------------------------------------------
+
+    def award(self, name: str, question: str, tag: str, points: float, comment: str) -> None:
+        self._db.execute(
+            "INSERT INTO awards VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name, question, tag) DO "
+            "UPDATE SET points=excluded.points, comment=excluded.comment, "
+            "awarded_at=excluded.awarded_at", (name, question, tag, points, comment, _now()))
+
+    def awards(self, name: str) -> dict[tuple[str, str], tuple[float, str]]:
+        rows = self._db.execute("SELECT question, tag, points, comment FROM awards WHERE name = ?",
+                                (name,)).fetchall()
+        return {(q, t): (p, c) for q, t, p, c in rows}
+
+    def _with_awards(self, result: SubmissionResult) -> SubmissionResult:
+        awards = self.awards(result.submission)
+        if not awards:
+            return result
+        questions = []
+        for q in result.questions:
+            manual = tuple(dataclasses.replace(m, awarded=awards[(m.question, m.tag)][0],
+                                               comment=awards[(m.question, m.tag)][1])
+                           if (m.question, m.tag) in awards else m for m in q.manual)
+            questions.append(dataclasses.replace(q, manual=manual))
+        return dataclasses.replace(result, questions=tuple(questions))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def to_dict(result: SubmissionResult) -> dict:
+    return dataclasses.asdict(result)
+
+
+def from_dict(d: dict) -> SubmissionResult:
+    questions = tuple(
+        QuestionResult(
+            id=q["id"], title=q["title"],
+            checks=tuple(CheckResult(CheckOutcome(**c["outcome"]), c["points"], c["max_points"])
+                         for c in q["checks"]),
+            manual=tuple(ManualResult(**m) for m in q["manual"]))
+        for q in d["questions"])
+    fields = {k: v for k, v in d.items() if k not in ("questions", "cells", "events", "problems")}
+    return SubmissionResult(**fields, questions=questions,
+                            cells=tuple(CellRun(**c) for c in d["cells"]),
+                            events=tuple(d["events"]), problems=tuple(d["problems"]))

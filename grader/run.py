@@ -1,0 +1,200 @@
+"""Grade a batch: in parallel worker processes, each result stored in the gradebook and written
+out the moment it is known, with progress shown; a re-run grades only what is missing or changed."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from . import __version__
+from .batch import Job, write_run, write_submission
+from .gradebook import FILENAME, Gradebook
+from .limits import Limits
+from .notebook import file_digest
+from .packs import Pack
+from .pipeline import Grader
+from .results import SubmissionResult
+from .sandbox import Sandbox, UidLease, cleanup_stale
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a worker needs to grade; plain data so it can be sent to worker processes."""
+
+    pack_dirs: tuple[str, ...]
+    sandbox: Sandbox
+    limits: Limits
+    exercise: str | None
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    graded: int
+    reused: int
+    errors: int
+    seconds: float
+
+
+def fingerprint(settings: Settings, packs: dict[str, Pack]) -> str:
+    """What a stored result depends on besides the notebook: the packs' files, the seed, the
+    limits and the grader's version."""
+    h = hashlib.sha256()
+    h.update(f"{__version__}|{settings.seed}|{settings.exercise}|{asdict(settings.limits)}|"
+             f"{settings.sandbox.kind}".encode())
+    for name in sorted(packs):
+        pack = packs[name]
+        roots = [pack.root, pack.reference_dir] + ([pack.template] if pack.template else [])
+        for root in roots:
+            files = [root] if root.is_file() else sorted(
+                p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            for f in files:
+                h.update(str(f.name).encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def resolve_seed(book: Gradebook, requested: int | None, fresh: Callable[[], int]) -> int:
+    if requested is not None:
+        return requested
+    stored = book.get("seed")
+    return int(stored) if stored is not None else fresh()
+
+
+def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str, Pack], *,
+                workers: int, regrade: bool, report: Callable[[str], None],
+                progress: bool) -> Summary:
+    """Grade `jobs` into `out`. `report` receives one line per finished submission when
+    `progress` is off (a progress bar is drawn instead when it is on)."""
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    book = Gradebook(out / FILENAME)
+    try:
+        book.set("seed", str(settings.seed))
+        fp = fingerprint(settings, packs)
+        todo, reused = [], 0
+        digests = {job.name: _digest(job.path) for job in jobs}
+        for job in jobs:
+            if not regrade and book.is_current(job.name, digests[job.name], fp):
+                reused += 1
+            else:
+                todo.append(job)
+        bar = _bar(len(jobs), reused, progress)
+        errors = 0
+
+        def done(job: Job, result: SubmissionResult) -> None:
+            nonlocal errors
+            result = result if result.submission == job.name else replace(result, submission=job.name)
+            book.store(result, fp, digests[job.name])
+            stored = book.result(job.name) or result
+            write_submission(out, stored)
+            errors += result.status != "graded"
+            line = (f"{job.name}: {result.score:g}/{result.max_score:g}" if result.status == "graded"
+                    else f"{job.name}: NOT GRADED ({result.error})")
+            if bar is not None:
+                bar.set_postfix_str(line[:60], refresh=False)
+                bar.update(1)
+            else:
+                report(line)
+
+        try:
+            _dispatch(todo, settings, workers, done)
+        finally:
+            if bar is not None:
+                bar.close()
+        results = book.results()
+        names = {j.name for j in jobs}
+        errors += sum(r.status != "graded" for r in results if r.submission in names
+                      and r.submission not in {j.name for j in todo})
+        write_run(out, results)
+    finally:
+        book.close()
+    return Summary(len(todo), reused, errors, time.monotonic() - started)
+
+
+def _digest(path: Path) -> str:
+    try:
+        return file_digest(path)
+    except OSError:
+        return ""
+
+
+def _bar(total: int, initial: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, initial=initial, unit="nb", dynamic_ncols=True, file=sys.stderr,
+                desc="grading", smoothing=0.1)
+
+
+def _dispatch(jobs: list[Job], settings: Settings, workers: int,
+              done: Callable[[Job, SubmissionResult], None]) -> None:
+    if not jobs:
+        return
+    workers = max(1, min(workers, len(jobs)))
+    if workers == 1:
+        grader, lease = _make_grader(settings)
+        try:
+            for job in jobs:
+                done(job, grader.grade(job.path, settings.seed))
+        finally:
+            lease.release()
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                             initargs=(settings,)) as pool:
+        pending: dict[Future, Job] = {}
+        queue = list(reversed(jobs))
+        try:
+            while queue or pending:
+                while queue and len(pending) < workers * 2:
+                    job = queue.pop()
+                    pending[pool.submit(_worker_grade, str(job.path))] = job
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    job = pending.pop(fut)
+                    done(job, fut.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            raise
+
+
+def _make_grader(settings: Settings) -> tuple[Grader, UidLease]:
+    from .packs import discover
+    packs = discover([Path(p) for p in settings.pack_dirs])
+    lease = UidLease.acquire() if settings.sandbox.kind == "bwrap-root" else UidLease(os.getuid(), None)
+    cleanup_stale(lease.uid if settings.sandbox.kind == "bwrap-root" else None)
+    return Grader(packs, settings.sandbox, settings.limits, lease.uid, settings.exercise), lease
+
+
+# The one piece of module state: a worker process's own Grader, set by its initializer.
+_WORKER: dict[str, object] = {}
+
+
+def _worker_init(settings: Settings) -> None:
+    # A worker must not outlive the grader that started it (kill -9 included); its kernels
+    # die with it through bwrap's --die-with-parent.
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    grader, lease = _make_grader(settings)
+    _WORKER.update(grader=grader, lease=lease, seed=settings.seed)
+
+
+def _worker_grade(path: str) -> SubmissionResult:
+    grader: Grader = _WORKER["grader"]  # type: ignore[assignment]
+    return grader.grade(Path(path), _WORKER["seed"])  # type: ignore[arg-type]
