@@ -13,16 +13,17 @@ _REPR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception))\((['\"])(.*)\2,?\)$",
 
 def normalise(text: str) -> str:
     """Compare messages without case, spacing, quotes, a trailing period or an 'Error: '
-    prefix; from a pasted traceback keep its last line."""
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    text = lines[-1] if lines else ""
-    text = text.strip()
+    prefix; from a pasted traceback keep the final exception line(s)."""
+    if "Traceback (most recent call last)" in text:
+        lines = text.strip().splitlines()
+        starts = [i for i, line in enumerate(lines) if _PREFIX.match(line.strip())]
+        text = "\n".join(lines[starts[-1]:]) if starts else lines[-1]
+    text = " ".join(text.split())
     match = _REPR.match(text)
     if match:
         text = match.group(3)
     text = _PREFIX.sub("", text)
-    text = " ".join(text.split()).strip().strip("'\"").rstrip(".").lower()
-    return text
+    return text.strip().strip("'\"").rstrip(".").strip().lower()
 
 
 @pytest.fixture(scope="module")

@@ -56,9 +56,9 @@ def test_edge_kernel(answers, rng, reference):
         return
     swapped = [edge_behaviour(W, a.args[0][::-1], rng, reference) for W, a in zip(kernels, calls)]
     if not any(swapped):
-        accept(f"edge_kernel is right if v1 is read along the rows (y) and v2 along the columns "
-               f"(x); the exercise puts v1 along the width (x, columns). Full credit, but mind the "
-               f"convention.")
+        accept("Swapped axis convention: edge_kernel is right if v1 is read along the rows (y) "
+               "and v2 along the columns (x), but the exercise puts v1 along the width (x, "
+               "columns). Full credit; mind the convention.")
     k = next(i for i, p in enumerate(plain) if p)
     v = calls[k].args[0]
     ignores = len({W.tobytes() for W in kernels}) == 1 and len(kernels) > 1
@@ -80,7 +80,10 @@ SECOND_DERIVATIVES = {"d2/dx2": lambda a, c: 2 * a, "d2/dy2": lambda a, c: 2 * c
 @pytest.mark.question("2.2", weight=2)
 def test_second_derivative_kernel(answers, rng, reference):
     """second_derivative_kernel() gives the exact second derivative of quadratic images"""
-    W = kernel(answers["second_derivative_kernel"], "second_derivative_kernel()")
+    answer = answers["second_derivative_kernel"]
+    flat = answer.ok and np.ndim(answer.value) == 1 and np.size(answer.value) >= 3
+    W = (as_array(value_of(answer), "second_derivative_kernel()")[None, :] if flat
+         else kernel(answer, "second_derivative_kernel()"))
     matches = set(SECOND_DERIVATIVES)
     seen = []
     for _ in range(4):
@@ -92,6 +95,9 @@ def test_second_derivative_kernel(answers, rng, reference):
         for name in list(matches):
             if not exact(out, SECOND_DERIVATIVES[name](a, c)):
                 matches.discard(name)
+    if matches and flat:
+        accept("Right, as a row of weights; return it as a 2-D tensor (e.g. shape (1, 3)) so "
+               "that corr2d can use it.")
     if matches:
         return
     negated = any(all(exact(-out, fn(a, c)) for _, a, c, out in seen)

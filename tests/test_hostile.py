@@ -1,0 +1,446 @@
+"""Hostile submissions (tests/corpus/hostile) graded as ONE batch through the CLI.
+
+Every notebook there is the model solution plus cells that attack the grader: endless loops,
+memory and fork bombs, crashes, output floods, monkeypatching, forged results, lingering
+processes, writes outside the sandbox, network access, reading the reference or the grader's
+environment, functions that hang or kill the kernel only when the grader calls them, malformed
+kernel messages. `metadata["grader_test"]["expected"]` gives each question's verdict.
+
+The batch runs once (module fixture); each test below checks one property of the security
+model: student code must not gain a point, cost anyone else a point, leak the reference or the
+grader's environment, write outside its sandbox, leave processes behind, or make the grader's
+outputs or memory grow without bound.
+
+Regenerate the corpus with `.venv/bin/python tests/corpus/hostile/make_hostile.py`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "corpus" / "hostile"
+GRADER = ROOT / ".venv" / "bin" / "grader"
+SANDBOX_UIDS = range(61000, 61064)
+CLI_LIMITS = ["--seed", "20261121", "--timeout", "5", "--notebook-timeout", "120"]
+BATCH_BOUND = 15 * 60
+"""Seconds the whole batch may take (it takes about 4 minutes on 2 cores)."""
+MAX_OUTPUT_BYTES = 2 * 1024 * 1024
+"""Largest results.json / report.html / index.html / grades.csv, whatever a notebook printed."""
+GRADER_MEMORY_BOUND = 1024**3
+"""Peak resident memory of any one grader process (the CLI or a worker; about 0.3 GiB for
+honest notebooks). Kernels are not counted: they run as sandbox uids under their own limits."""
+# Whole trees scanned for new files; /root is scanned two levels deep only (it holds caches).
+SCAN_TREES = ("/tmp", "/var/tmp", "/dev/shm", "/run", "/etc", "/home", "/work")
+SCAN_SHALLOW = (("/root", 2),)
+# Text of the pack's hidden files that must never appear in any output.
+LEAK_MARKERS = {
+    "reference/conv-layer/solution.py": ("Reference for the conv-layer pack",
+                                         "def diagonal_edge_problem(", "def _staircases("),
+    "exercises/conv-layer/checks/test_kernels.py": ("SECOND_DERIVATIVES = {",
+                                                    "def edge_behaviour("),
+    "exercises/conv-layer/checks/test_diagonal.py": ("def response(answers, reference",),
+    "exercises/conv-layer/probes.py": ("def small_kernel(",),
+}
+
+
+def _load_maker():
+    spec = importlib.util.spec_from_file_location("make_hostile", CORPUS / "make_hostile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mk = _load_maker()
+NOTEBOOKS = sorted(p.stem for p in CORPUS.glob("*.ipynb"))
+
+
+# --- host observations ------------------------------------------------------------------------
+
+def write_targets() -> list[Path]:
+    """The host paths the notebooks try to create (see make_hostile.WRITE_TARGETS)."""
+    purelib = sysconfig.get_paths()["purelib"]
+    return [Path(t.format(purelib=purelib, base=sys.base_prefix)) for t in mk.WRITE_TARGETS]
+
+
+def sandbox_processes() -> dict[int, str]:
+    """pid -> "uid cmdline" of every process whose real/effective/saved/fs uid is a sandbox uid."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as fh:
+                uids = next(line.split()[1:] for line in fh if line.startswith("Uid:"))
+            if not any(int(u) in SANDBOX_UIDS for u in uids):
+                continue
+            with open(f"/proc/{name}/cmdline", "rb") as fh:
+                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            found[int(name)] = f"uid {uids[0]}: {cmd[:200]}"
+        except (OSError, StopIteration):
+            continue
+    return found
+
+
+def _scan(top: str, depth: int | None, out: dict[str, int]) -> None:
+    try:
+        entries = list(os.scandir(top))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        out[entry.path] = st.st_uid
+        if entry.is_dir(follow_symlinks=False) and (depth is None or depth > 1):
+            _scan(entry.path, None if depth is None else depth - 1, out)
+
+
+def host_snapshot() -> dict[str, int]:
+    """path -> owner uid of every entry under the scanned folders."""
+    out: dict[str, int] = {}
+    for top in SCAN_TREES:
+        _scan(top, None, out)
+    for top, depth in SCAN_SHALLOW:
+        _scan(top, depth, out)
+    return out
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 outside the sandbox that records who connects."""
+
+    def __init__(self, port: int) -> None:
+        self.connections: list[str] = []
+        self.error = ""
+        self._stop = threading.Event()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._sock.bind(("127.0.0.1", port))
+            self._sock.listen(16)
+            self._sock.settimeout(0.2)
+        except OSError as exc:
+            self.error = f"cannot listen on 127.0.0.1:{port}: {exc}"
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and not self.error:
+            try:
+                conn, peer = self._sock.accept()
+            except OSError:
+                continue
+            self.connections.append(f"{peer[0]}:{peer[1]}")
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self._sock.close()
+
+
+def _grader_tree(root: int) -> dict[int, int]:
+    """pid -> peak resident bytes (VmHWM) of `root` and its descendants that run as root
+    (the CLI and its worker processes; the kernels run as sandbox uids)."""
+    parents, info = {}, {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+            parents[int(name)] = int(fields["PPid"])
+            uid = int(fields["Uid"].split()[0])
+            hwm = int(fields["VmHWM"].split()[0]) * 1024 if "VmHWM" in fields else 0
+            info[int(name)] = (uid, hwm)
+        except (OSError, KeyError, ValueError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [p for p, pp in parents.items() if pp == pid and p not in tree]
+        tree.update(kids)
+        frontier += kids
+    return {p: info[p][1] for p in tree if p in info and info[p][0] == 0}
+
+
+def _finished(stderr_text: str) -> list[str]:
+    """Notebooks the CLI reported as finished (one "name: score" line each), in order."""
+    names = set(NOTEBOOKS)
+    return [m.group(1) for m in re.finditer(r"^(\S+): ", stderr_text, re.M) if m.group(1) in names]
+
+
+# --- the batch --------------------------------------------------------------------------------
+
+@dataclass
+class Batch:
+    out: Path
+    returncode: int | None
+    seconds: float
+    timed_out: bool
+    stdout: str
+    stderr: str
+    secret: str
+    results: dict[str, dict | None]
+    expected: dict[str, dict]
+    lingering: dict[int, str]
+    lingering_before: dict[int, str]
+    new_paths: dict[str, int]
+    targets_before: list[str]
+    targets_after: list[str]
+    connections: list[str]
+    listener_error: str
+    peak_memory: int
+    memory_jumps: list[str] = field(default_factory=list)
+    """Each rise of a grader process's peak memory over 100 MiB, with the notebooks then being
+    graded (the first unfinished ones in batch order)."""
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> Batch:
+    if not GRADER.exists():
+        pytest.skip(f"{GRADER} is missing: run `make test` or `pip install -e .` in .venv")
+    out = tmp_path_factory.mktemp("batch") / "out"
+    expected = {}
+    for name in NOTEBOOKS:
+        meta = json.loads((CORPUS / f"{name}.ipynb").read_text())["metadata"]["grader_test"]
+        expected[name] = meta
+    secret = "hostile-secret-" + secrets.token_hex(16)
+    lingering_before = sandbox_processes()
+    targets = write_targets()
+    targets_before = [str(t) for t in targets if os.path.lexists(t)]
+    before = host_snapshot()
+    listener = Listener(mk.LISTEN_PORT)
+    env = {**os.environ, mk.SECRET_ENV: secret}
+    stdout_path, stderr_path = out.parent / "cli.stdout", out.parent / "cli.stderr"
+    peaks: dict[int, int] = {}
+    jumps: list[str] = []
+    timed_out = False
+    started = time.monotonic()
+    with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
+        proc = subprocess.Popen([str(GRADER), "grade", str(CORPUS), "--out", str(out),
+                                 *CLI_LIMITS], cwd=ROOT, env=env, stdout=so, stderr=se,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            while proc.poll() is None:
+                if time.monotonic() - started > BATCH_BOUND:
+                    timed_out = True
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    break
+                for pid, hwm in _grader_tree(proc.pid).items():
+                    if hwm - peaks.get(pid, hwm) > 100 * 2**20:
+                        done = set(_finished(stderr_path.read_text(errors="replace")))
+                        busy = [n for n in NOTEBOOKS if n not in done][:3]
+                        jumps.append(f"pid {pid}: {peaks[pid] >> 20} -> {hwm >> 20} MiB "
+                                     f"while grading {busy}")
+                    peaks[pid] = max(hwm, peaks.get(pid, 0))
+                time.sleep(0.2)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    seconds = time.monotonic() - started
+    listener.close()
+    end = time.monotonic() + 5
+    lingering = sandbox_processes()
+    while lingering and time.monotonic() < end:
+        time.sleep(0.25)
+        lingering = sandbox_processes()
+    after = host_snapshot()
+    new_paths = {p: uid for p, uid in after.items() if p not in before}
+    targets_after = [str(t) for t in targets if os.path.lexists(t)]
+    results = {}
+    for name in NOTEBOOKS:
+        path = out / name / "results.json"
+        try:
+            results[name] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            results[name] = None
+    yield Batch(out=out, returncode=proc.returncode, seconds=seconds, timed_out=timed_out,
+                stdout=stdout_path.read_text(errors="replace"),
+                stderr=stderr_path.read_text(errors="replace"), secret=secret,
+                results=results, expected=expected, lingering=lingering,
+                lingering_before=lingering_before, new_paths=new_paths,
+                targets_before=targets_before, targets_after=targets_after,
+                connections=list(listener.connections), listener_error=listener.error,
+                peak_memory=max(peaks.values(), default=0), memory_jumps=jumps)
+    # Leave the machine as we found it: remove what an escaped notebook may have created.
+    for path in targets_after:
+        if path not in targets_before:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    for pid in sandbox_processes():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _verdicts(results: dict | None) -> dict[str, str]:
+    if results is None:
+        return {}
+    passed: dict[str, list[bool]] = {}
+    for test in results.get("tests", []):
+        if "auto" in test.get("tags", []):
+            passed.setdefault(str(test.get("number")), []).append(test.get("status") == "passed")
+    return {q: "pass" if all(v) else "fail" for q, v in passed.items()}
+
+
+def _diagnose(results: dict | None) -> str:
+    if results is None:
+        return "no results.json"
+    lines = [f"score {results.get('score')}/{results.get('max_score')}, "
+             f"{results.get('execution_time')} s, status {results.get('status')}"]
+    lines += [f"event: {e}" for e in results.get("events", [])]
+    for c in results.get("cells", []):
+        if c.get("status") != "ok":
+            lines.append(f"cell {c['index']}: {c['status']} {c.get('ename', '')}: "
+                         f"{str(c.get('evalue', ''))[:160]}")
+    for t in results.get("tests", []):
+        if "auto" in t.get("tags", []) and t.get("status") != "passed":
+            lines.append(f"failed {t['number']}: {str(t.get('output', ''))[:240]}")
+    return "\n  ".join(lines)
+
+
+def _output_files(batch: Batch) -> list[Path]:
+    return [p for p in batch.out.rglob("*") if p.is_file()] if batch.out.exists() else []
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+def test_corpus_is_up_to_date():
+    """The notebooks are what make_hostile.py generates (regenerate after editing it)."""
+    built = mk.notebooks()
+    assert sorted(built) == NOTEBOOKS
+    stale = [name for name, nb in built.items()
+             if (CORPUS / f"{name}.ipynb").read_text(encoding="utf-8") != mk.render(nb)]
+    assert not stale, f"regenerate the corpus (make_hostile.py); stale: {stale}"
+
+
+def test_batch_completes(batch: Batch):
+    """The CLI grades every hostile notebook (exit 0) and writes the class overview."""
+    assert not batch.timed_out, f"the batch ran past {BATCH_BOUND} s and was killed"
+    missing = [n for n, r in batch.results.items() if r is None]
+    not_graded = [n for n, r in batch.results.items() if r is not None and r.get("status") != "graded"]
+    assert not missing and not not_graded and batch.returncode == 0, (
+        f"exit status {batch.returncode}; no results for {missing}; not graded: {not_graded}\n"
+        f"stderr tail:\n{batch.stderr[-3000:]}")
+    assert (batch.out / "grades.csv").exists() and (batch.out / "index.html").exists()
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_verdicts(batch: Batch, name: str):
+    """Per question: passes iff all its automatic checks pass; must equal the expectation."""
+    expected = batch.expected[name]["expected"]
+    actual = _verdicts(batch.results[name])
+    wrong = {q: f"expected {v}, got {actual.get(q, 'missing')}" for q, v in expected.items()
+             if actual.get(q) != v}
+    assert not wrong, (f"{name}: {batch.expected[name]['why']}\n  {wrong}\n  "
+                       f"{_diagnose(batch.results[name])}")
+
+
+def test_batch_within_time_bound(batch: Batch):
+    assert not batch.timed_out and batch.seconds < BATCH_BOUND, f"{batch.seconds:.0f} s"
+
+
+def test_no_sandbox_process_remains(batch: Batch):
+    assert not batch.lingering_before, (
+        f"sandbox-uid processes existed before the batch: {batch.lingering_before}")
+    assert not batch.lingering, f"processes of sandbox uids remain: {batch.lingering}"
+
+
+def test_no_file_written_outside_output(batch: Batch):
+    """None of the notebooks' targets exists on the host; nothing new belongs to a sandbox uid,
+    is named hostile-*, or is a grader temporary folder left behind."""
+    assert not batch.targets_before, (
+        f"delete these leftovers of an earlier run first: {batch.targets_before}")
+    assert not batch.targets_after, f"hostile notebooks wrote on the host: {batch.targets_after}"
+    run = str(batch.out.parent) + os.sep          # the output folder and the CLI's logs
+    suspicious = {p: uid for p, uid in batch.new_paths.items()
+                  if not p.startswith(run) and (uid in SANDBOX_UIDS or "hostile" in p
+                                                or re.search(r"/grader-kernel-[^/]*$", p))}
+    assert not suspicious, f"new files outside the output folder: {suspicious}"
+    owned = {p: uid for p, uid in batch.new_paths.items() if uid in SANDBOX_UIDS}
+    assert not owned, f"files owned by a sandbox uid: {owned}"
+
+
+def test_output_not_written_by_sandbox(batch: Batch):
+    bad = {str(p): p.lstat().st_uid for p in [batch.out, *batch.out.rglob("*")]
+           if batch.out.exists() and p.lstat().st_uid in SANDBOX_UIDS}
+    assert not bad, f"written by a sandbox uid: {bad}"
+    links = [str(p) for p in batch.out.rglob("*") if p.is_symlink()]
+    assert not links, f"symbolic links in the output folder: {links}"
+
+
+def test_outputs_stay_small(batch: Batch):
+    """results.json, the reports and grades.csv stay under 2 MB whatever a notebook printed
+    (the gradebook database, which stores every result, is not counted)."""
+    big = {str(p.relative_to(batch.out)): p.stat().st_size for p in _output_files(batch)
+           if (p.name == "results.json" or p.suffix in (".html", ".csv"))
+           and p.stat().st_size >= MAX_OUTPUT_BYTES}
+    assert not big, f"output files of 2 MB or more: {big}"
+
+
+def test_secret_never_leaks(batch: Batch):
+    needle = batch.secret.encode()
+    leaks = [str(p) for p in _output_files(batch) if needle in p.read_bytes()]
+    leaks += [name for name, text in (("stdout", batch.stdout), ("stderr", batch.stderr))
+              if batch.secret in text]
+    assert not leaks, f"the grader's secret environment variable reached: {leaks}"
+
+
+def test_reference_never_leaks(batch: Batch):
+    for rel, markers in LEAK_MARKERS.items():
+        text = (ROOT / rel).read_text()
+        assert all(m in text for m in markers), f"update LEAK_MARKERS: {rel} changed"
+    leaks = []
+    for p in _output_files(batch):
+        data = p.read_text(errors="replace")
+        leaks += [f"{p.relative_to(batch.out)}: {m!r}" for ms in LEAK_MARKERS.values()
+                  for m in ms if m in data]
+    assert not leaks, f"text of the hidden pack files reached the outputs: {leaks}"
+
+
+def test_no_network_connection(batch: Batch):
+    assert not batch.listener_error, batch.listener_error
+    assert not batch.connections, f"a kernel connected to the host: {batch.connections}"
+    results = batch.results.get("h16_network")
+    assert results is not None, "h16_network was not graded"
+    connected = [c["output"] for c in results["cells"] if "CONNECTED" in c.get("output", "")]
+    assert not connected, f"network reachable from the sandbox: {connected}"
+
+
+def test_html_is_escaped(batch: Batch):
+    pages = [p for p in _output_files(batch) if p.suffix == ".html"]
+    assert pages
+    bad = [f"{p.relative_to(batch.out)}: {m!r}" for p in pages
+           for m in mk.XSS_MARKERS if m in p.read_text(errors="replace")]
+    assert not bad, f"student HTML reached a page unescaped: {bad}"
+
+
+def test_grader_memory_bounded(batch: Batch):
+    """No message or reply from a kernel makes a grader process hold unbounded memory."""
+    assert batch.peak_memory < GRADER_MEMORY_BOUND, (
+        f"a grader process peaked at {batch.peak_memory >> 20} MiB; rises: "
+        + "; ".join(batch.memory_jumps))
