@@ -385,6 +385,27 @@ def test_no_file_written_outside_output(batch: Batch):
     assert not owned, f"files owned by a sandbox uid: {owned}"
 
 
+def _cell_outputs(batch: Batch, name: str) -> list[str]:
+    results = batch.results.get(name)
+    assert results is not None, f"{name} was not graded"
+    return [c.get("output", "") for c in results.get("cells", [])]
+
+
+def test_connection_file_not_writable(batch: Batch):
+    """The kernel's connection file lives in the host's /tmp, bound into the jail: the kernel
+    must not be able to grow it, replace it with a program or make it setuid (h15)."""
+    modified = [o for o in _cell_outputs(batch, "h15_write_outside") if "HOST-FILE-MODIFIED" in o]
+    assert not modified, f"a kernel modified a host file: {modified}"
+
+
+def test_no_nested_user_namespace(batch: Batch):
+    """Student code cannot create user namespaces of its own inside the jail (they hand it
+    capabilities over new namespaces: the kernel attack surface the jail should close, as
+    `--disable-userns` does for the non-root sandbox) (h13)."""
+    created = [o for o in _cell_outputs(batch, "h13_read_reference") if "unshare -> 0 " in o]
+    assert not created, f"unshare succeeded inside the jail: {created}"
+
+
 def test_output_not_written_by_sandbox(batch: Batch):
     bad = {str(p): p.lstat().st_uid for p in [batch.out, *batch.out.rglob("*")]
            if batch.out.exists() and p.lstat().st_uid in SANDBOX_UIDS}

@@ -113,31 +113,38 @@ MEMORY_HUGE_TENSOR = src('''
 ''')
 
 MEMORY_GROW = src('''
+    import numpy
+
     def grow(limit=6 * 2**30, step=256 * 2**20):
-        """Touch memory 256 MiB at a time until refused (stops at 6 GiB, limits or not)."""
+        """Reserve memory 256 MiB at a time until refused (stops at 6 GiB, limits or not).
+        The pages are not touched, so this is quick and costs the machine nothing even
+        without limits; touching is left to the next cells, which the memory cgroup stops."""
         chunks = []
         try:
             while len(chunks) * step < limit:
-                chunks.append(bytearray(step))            # zero-filled: every page is touched
-            return f"allocated {len(chunks) * step >> 20} MiB without being stopped"
+                chunks.append(numpy.empty(step, dtype=numpy.uint8))
+            return f"reserved {len(chunks) * step >> 20} MiB without being stopped"
         except MemoryError:
             return f"MemoryError after {len(chunks) * step >> 20} MiB"
         finally:
             chunks.clear()
 
     print(grow())
+    # And touch 1 GiB for real (within the limits: the kernel must go on afterwards).
+    _touched = bytearray(2**30)
+    _touched = None
 ''')
 
 MEMORY_MANY_PROCESSES = src('''
     import os, time
     # Three processes, each under the per-process address-space limit, together beyond the
-    # kernel's memory cgroup: the cgroup has to stop them (at most 3 x 2.5 GiB without it).
+    # kernel's memory cgroup: the cgroup has to stop them (at most 3 x 2 GiB without it).
     children = []
     for _ in range(3):
         pid = os.fork()
         if pid == 0:
             try:
-                blocks = [bytearray(256 * 2**20) for _ in range(10)]
+                blocks = [bytearray(256 * 2**20) for _ in range(8)]   # 2 GiB each
                 time.sleep(1)
             finally:
                 os._exit(0)
@@ -370,7 +377,8 @@ READ_REFERENCE = [
     src('''
         import subprocess
         # A user namespace of our own: can it unmount the jail's tmpfs or reach the host tree?
-        for cmd in (["unshare", "-Urm", "sh", "-c",
+        for cmd in (["unshare", "-Ur", "id"],
+                    ["unshare", "-Urm", "sh", "-c",
                      "umount -l /tmp 2>&1; ls /work/main/reference 2>&1; cat /proc/1/environ 2>&1 | head -c 300"],
                     ["sh", "-c", "ls -la /proc/1/root/ 2>&1 | head -20"]):
             try:
@@ -487,6 +495,27 @@ WRITE_OUTSIDE = src('''
             outcome[path] = f"refused ({type(exc).__name__})"
     for path, what in outcome.items():
         print(what, path)
+''')
+
+# The connection file is the one host file the kernel is given: it lives in the host's /tmp,
+# bound into the jail. Overwrite it with a program and make that setuid: if this works, any
+# local user can run it as the sandbox uid on the host while the kernel lives.
+CONNECTION_FILE = src('''
+    import os, shutil, sys
+    conn = sys.argv[sys.argv.index("-f") + 1]
+    done = []
+    try:
+        with open(conn, "a") as fh:
+            fh.write(" " * 1_000_000)
+        done.append("appended 1 MB")
+        shutil.copyfile("/usr/bin/id", conn)
+        done.append("replaced by /usr/bin/id")
+        os.chmod(conn, 0o4755)
+        done.append(f"mode {oct(os.stat(conn).st_mode)}")
+    except OSError as exc:
+        done.append(f"refused ({type(exc).__name__}: {exc})")
+    print(("HOST-FILE-MODIFIED " if len(done) > 1 or "refused" not in done[0] else "")
+          + conn + ": " + "; ".join(done))
 ''')
 
 NETWORK = [
@@ -686,8 +715,9 @@ SUBMISSIONS = [
          ops=[("after", "2.1", LINGERING[0]), ("after", "3", LINGERING[1])]),
     dict(name="h15_write_outside", fail=[],
          why="Writes to /tmp, /var/tmp, /dev/shm, /etc, /root, /work/main (incl. the pack and "
-             "a .pth in the grader's venv) and the connection folder: nothing reaches the host.",
-         ops=[("after", "2.2", "WRITE_OUTSIDE")]),
+             "a .pth in the grader's venv), the connection folder, and overwrites its connection "
+             "file with a setuid program: nothing reaches the host.",
+         ops=[("after", "2.2", "WRITE_OUTSIDE"), ("after", "3", CONNECTION_FILE)]),
     dict(name="h16_network", fail=[],
          why="TCP to 8.8.8.8 and to the test's listener on 127.0.0.1, UDP DNS, name lookup: all "
              "blocked.",
