@@ -61,6 +61,8 @@ class Execution:
     kernels_started: int = 0
     seconds: float = 0.0
     peak_memory: int | None = None
+    infrastructure_error: str = ""
+    """Set when not even the first kernel could start: the grader's fault, not the student's."""
 
 
 class _CappedClient(NotebookClient):
@@ -117,6 +119,8 @@ async def execute_submission(nb: NotebookNode, requests: list[Request], *,
         try:
             kernel = await new_kernel()
         except KernelStartError as exc:
+            if result.kernels_started == 0:
+                result.infrastructure_error = str(exc)
             result.events.append(str(exc))
             _give_up(result, code, excluded, pending, str(exc))
             break
@@ -329,7 +333,7 @@ def _cell_run(idx: int, status: str, cell, reply: dict, seconds: float,
         ename, evalue = "Timeout", "the cell ran past its time limit and was interrupted"
     elif status == "died":
         ename, evalue = "KernelDied", "the kernel died while running this cell"
-    return CellRun(idx, status, ename, evalue, trace, "".join(text),
+    return CellRun(idx, status, ename[:200], evalue[:2000], trace, "".join(text),
                    idx in truncated, round(seconds, 3))
 
 

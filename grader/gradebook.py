@@ -109,11 +109,11 @@ class Gradebook:
 
     def result(self, name: str) -> SubmissionResult | None:
         row = self._db.execute("SELECT result FROM results WHERE name = ?", (name,)).fetchone()
-        return self._with_awards(from_dict(json.loads(row[0]))) if row else None
+        return self.with_awards(from_dict(json.loads(row[0]))) if row else None
 
     def results(self) -> list[SubmissionResult]:
         rows = self._db.execute("SELECT result FROM results ORDER BY name").fetchall()
-        return [self._with_awards(from_dict(json.loads(r[0]))) for r in rows]
+        return [self.with_awards(from_dict(json.loads(r[0]))) for r in rows]
 
     def names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM results ORDER BY name")]
@@ -131,7 +131,7 @@ class Gradebook:
                                 (name,)).fetchall()
         return {(q, t): (p, c) for q, t, p, c in rows}
 
-    def _with_awards(self, result: SubmissionResult) -> SubmissionResult:
+    def with_awards(self, result: SubmissionResult) -> SubmissionResult:
         awards = self.awards(result.submission)
         if not awards:
             return result

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
+import threading
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from .feedback import Accepted, Feedback, render
 from .packs import Pack, load_module, _ident
 from .wire import Answer, Call
 
+CHECK_SECONDS = 30
 _NO_PLUGINS = ("cacheprovider", "stepwise", "pastebin", "junitxml", "doctest", "debugging",
                "faulthandler", "randomly", "xdist")
 
@@ -42,6 +45,14 @@ class CheckOutcome:
     not_answered: bool = False
     check_error: bool = False
     """True when the check itself crashed: the student gets no point and the instructor a flag."""
+
+
+class CheckTooSlow(Exception):
+    pass
+
+
+def _too_slow(signum, frame):
+    raise CheckTooSlow(f"the check took more than {CHECK_SECONDS} s")
 
 
 class Answers(Mapping[str, Answer]):
@@ -95,6 +106,20 @@ class _Judge:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.problems.append(f"cannot collect {report.nodeid}: {report.longreprtext[-800:]}")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        """A check gets CHECK_SECONDS; a huge answer must not stall the grader."""
+        armed = threading.current_thread() is threading.main_thread()
+        if armed:
+            previous = signal.signal(signal.SIGALRM, _too_slow)
+            signal.setitimer(signal.ITIMER_REAL, CHECK_SECONDS)
+        try:
+            yield
+        finally:
+            if armed:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):

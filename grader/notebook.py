@@ -11,6 +11,7 @@ import nbformat
 from nbformat import NotebookNode
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+MAX_FREE_TEXT = 20_000
 
 
 class NotebookError(ValueError):
@@ -97,4 +98,4 @@ def free_text_answers(nb: NotebookNode) -> dict[str, str]:
         for tag in tags:
             if isinstance(tag, str) and tag.startswith("answer-"):
                 found.setdefault(tag, []).append(cell.source)
-    return {tag: "\n\n".join(parts) for tag, parts in found.items()}
+    return {tag: "\n\n".join(parts)[:MAX_FREE_TEXT] for tag, parts in found.items()}

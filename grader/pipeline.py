@@ -56,6 +56,8 @@ class Grader:
         execution = asyncio.run(execute_submission(sub.nb, requests, new_kernel=new_kernel,
                                                    limits=self.limits, prelude=pack.prelude))
         timings["execute"] = time.monotonic() - t0
+        if execution.infrastructure_error:
+            return self._unreadable(execution.infrastructure_error, base, pack)
         t0 = time.monotonic()
         outcomes, problems = run_checks(pack, execution.answers, seed)
         timings["checks"] = time.monotonic() - t0
@@ -71,11 +73,11 @@ class Grader:
             timings={k: round(v, 3) for k, v in timings.items()},
             peak_memory=execution.peak_memory, **base)
 
-    def _unreadable(self, error: str, base: dict) -> SubmissionResult:
+    def _unreadable(self, error: str, base: dict, pack: Pack | None = None) -> SubmissionResult:
         """A submission that cannot be graded scores zero on every question of the pack it
         would have been graded with, when that pack is known."""
         try:
-            pack = choose(self.packs, self.exercise, None)
+            pack = pack or choose(self.packs, self.exercise, None)
         except PackError:
             return SubmissionResult(status="error", error=error, **base)
         failed = [CheckOutcome(q.id, "submission readable", False,

@@ -94,9 +94,9 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
         def done(job: Job, result: SubmissionResult) -> None:
             nonlocal errors
             result = result if result.submission == job.name else replace(result, submission=job.name)
+            # Files first, then the gradebook: a result the gradebook holds is always on disk.
+            write_submission(out, book.with_awards(result))
             book.store(result, fp, digests[job.name])
-            stored = book.result(job.name) or result
-            write_submission(out, stored)
             errors += result.status != "graded"
             line = (f"{job.name}: {result.score:g}/{result.max_score:g}" if result.status == "graded"
                     else f"{job.name}: NOT GRADED ({result.error})")

@@ -141,9 +141,10 @@ def decode_reply(text: Any, request: Request, request_id: int) -> Answer:
             raise BadReply("reply is nested too deeply") from None
         return Answer(request, "ok", value=value, args=args)
     if status in ("missing", "not_callable", "raised", "unreadable"):
-        return Answer(request, status, message=_text(body.get("message")),
-                      traceback=_text(body.get("traceback")) if status == "raised" else "",
-                      value=_text(body.get("type")) if status == "raised" else None, args=args)
+        return Answer(request, status, message=_text(body.get("message"))[:2000],
+                      traceback=_text(body.get("traceback"))[-4000:] if status == "raised" else "",
+                      value=_text(body.get("type"))[:200] if status == "raised" else None,
+                      args=args)
     raise BadReply(f"unknown reply status {status!r}")
 
 
@@ -176,7 +177,7 @@ def decode_value(x: Any, depth: int = 0) -> Any:
     if tag == "array":
         return _decode_array(x)
     if tag == "exception":
-        return RaisedError(_text(x.get("type")) or "Exception", _text(x.get("message")))
+        return RaisedError(_text(x.get("type"))[:200] or "Exception", _text(x.get("message"))[:10_000])
     if tag == "unsupported":
         return Unsupported(_text(x.get("type")) or "object")
     raise BadReply(f"unknown value tag {tag!r}")

@@ -80,20 +80,20 @@ def write_targets() -> list[Path]:
     return [Path(t.format(purelib=purelib, base=sys.base_prefix)) for t in mk.WRITE_TARGETS]
 
 
-def sandbox_processes() -> dict[int, str]:
-    """pid -> "uid cmdline" of every process whose real/effective/saved/fs uid is a sandbox uid."""
+def sandbox_processes(wanted=SANDBOX_UIDS) -> dict[int, str]:
+    """pid -> "uid cmdline" of every process whose real/effective/saved/fs uid is in `wanted`."""
     found = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/status") as fh:
-                uids = next(line.split()[1:] for line in fh if line.startswith("Uid:"))
-            if not any(int(u) in SANDBOX_UIDS for u in uids):
+                ids = next(line.split()[1:] for line in fh if line.startswith("Uid:"))
+            if not any(int(u) in wanted for u in ids):
                 continue
             with open(f"/proc/{name}/cmdline", "rb") as fh:
                 cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
-            found[int(name)] = f"uid {uids[0]}: {cmd[:200]}"
+            found[int(name)] = f"uid {ids[0]}: {cmd[:200]}"
         except (OSError, StopIteration):
             continue
     return found
@@ -157,9 +157,9 @@ class Listener:
         self._sock.close()
 
 
-def _grader_tree(root: int) -> dict[int, int]:
-    """pid -> peak resident bytes (VmHWM) of `root` and its descendants that run as root
-    (the CLI and its worker processes; the kernels run as sandbox uids)."""
+def _process_tree(root: int) -> dict[int, tuple[int, int]]:
+    """pid -> (uid, peak resident bytes) of `root` and all its descendants: the CLI, its worker
+    processes (root) and the kernels they start (sandbox uids)."""
     parents, info = {}, {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -179,7 +179,7 @@ def _grader_tree(root: int) -> dict[int, int]:
         kids = [p for p, pp in parents.items() if pp == pid and p not in tree]
         tree.update(kids)
         frontier += kids
-    return {p: info[p][1] for p in tree if p in info and info[p][0] == 0}
+    return {p: info[p] for p in tree if p in info}
 
 
 def _finished(stderr_text: str) -> list[str]:
@@ -201,8 +201,11 @@ class Batch:
     secret: str
     results: dict[str, dict | None]
     expected: dict[str, dict]
+    grader_pids: set[int]
+    """The CLI and its worker processes (root), seen while the batch ran."""
+    kernel_uids: set[int]
+    """Sandbox uids the batch's kernels ran as (other graders may run at the same time)."""
     lingering: dict[int, str]
-    lingering_before: dict[int, str]
     new_paths: dict[str, int]
     targets_before: list[str]
     targets_after: list[str]
@@ -224,7 +227,6 @@ def batch(tmp_path_factory) -> Batch:
         meta = json.loads((CORPUS / f"{name}.ipynb").read_text())["metadata"]["grader_test"]
         expected[name] = meta
     secret = "hostile-secret-" + secrets.token_hex(16)
-    lingering_before = sandbox_processes()
     targets = write_targets()
     targets_before = [str(t) for t in targets if os.path.lexists(t)]
     before = host_snapshot()
@@ -232,7 +234,10 @@ def batch(tmp_path_factory) -> Batch:
     env = {**os.environ, mk.SECRET_ENV: secret}
     stdout_path, stderr_path = out.parent / "cli.stdout", out.parent / "cli.stderr"
     peaks: dict[int, int] = {}
+    reported: dict[int, int] = {}
     jumps: list[str] = []
+    grader_pids: set[int] = set()
+    kernel_uids: set[int] = set()
     timed_out = False
     started = time.monotonic()
     with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
@@ -246,13 +251,19 @@ def batch(tmp_path_factory) -> Batch:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
                     break
-                for pid, hwm in _grader_tree(proc.pid).items():
-                    if hwm - peaks.get(pid, hwm) > 100 * 2**20:
+                for pid, (uid, hwm) in _process_tree(proc.pid).items():
+                    if uid in SANDBOX_UIDS:
+                        kernel_uids.add(uid)
+                    if uid != 0:
+                        continue
+                    grader_pids.add(pid)
+                    peaks[pid] = max(hwm, peaks.get(pid, 0))
+                    if hwm >= reported.setdefault(pid, min(hwm, 512 * 2**20)) + 100 * 2**20:
                         done = set(_finished(stderr_path.read_text(errors="replace")))
                         busy = [n for n in NOTEBOOKS if n not in done][:3]
-                        jumps.append(f"pid {pid}: {peaks[pid] >> 20} -> {hwm >> 20} MiB "
+                        jumps.append(f"pid {pid}: {reported[pid] >> 20} -> {hwm >> 20} MiB "
                                      f"while grading {busy}")
-                    peaks[pid] = max(hwm, peaks.get(pid, 0))
+                        reported[pid] = hwm
                 time.sleep(0.2)
         finally:
             if proc.poll() is None:
@@ -261,10 +272,11 @@ def batch(tmp_path_factory) -> Batch:
     seconds = time.monotonic() - started
     listener.close()
     end = time.monotonic() + 5
-    lingering = sandbox_processes()
+    mine = kernel_uids or set(SANDBOX_UIDS)
+    lingering = sandbox_processes(mine)
     while lingering and time.monotonic() < end:
         time.sleep(0.25)
-        lingering = sandbox_processes()
+        lingering = sandbox_processes(mine)
     after = host_snapshot()
     new_paths = {p: uid for p, uid in after.items() if p not in before}
     targets_after = [str(t) for t in targets if os.path.lexists(t)]
@@ -278,8 +290,8 @@ def batch(tmp_path_factory) -> Batch:
     yield Batch(out=out, returncode=proc.returncode, seconds=seconds, timed_out=timed_out,
                 stdout=stdout_path.read_text(errors="replace"),
                 stderr=stderr_path.read_text(errors="replace"), secret=secret,
-                results=results, expected=expected, lingering=lingering,
-                lingering_before=lingering_before, new_paths=new_paths,
+                results=results, expected=expected, grader_pids=grader_pids,
+                kernel_uids=kernel_uids, lingering=lingering, new_paths=new_paths,
                 targets_before=targets_before, targets_after=targets_after,
                 connections=list(listener.connections), listener_error=listener.error,
                 peak_memory=max(peaks.values(), default=0), memory_jumps=jumps)
@@ -290,7 +302,7 @@ def batch(tmp_path_factory) -> Batch:
                 os.unlink(path)
             except OSError:
                 pass
-    for pid in sandbox_processes():
+    for pid in sandbox_processes(mine):
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
@@ -365,9 +377,11 @@ def test_batch_within_time_bound(batch: Batch):
 
 
 def test_no_sandbox_process_remains(batch: Batch):
-    assert not batch.lingering_before, (
-        f"sandbox-uid processes existed before the batch: {batch.lingering_before}")
-    assert not batch.lingering, f"processes of sandbox uids remain: {batch.lingering}"
+    """Nothing runs as the sandbox uids the batch used once it is over (fork bomb children,
+    sleep 1000, nohup, setsid daemons included)."""
+    assert batch.kernel_uids, "no kernel of the batch was seen running as a sandbox uid"
+    assert not batch.lingering, (f"processes of the batch's sandbox uids "
+                                 f"{sorted(batch.kernel_uids)} remain: {batch.lingering}")
 
 
 def test_no_file_written_outside_output(batch: Batch):
@@ -377,12 +391,16 @@ def test_no_file_written_outside_output(batch: Batch):
         f"delete these leftovers of an earlier run first: {batch.targets_before}")
     assert not batch.targets_after, f"hostile notebooks wrote on the host: {batch.targets_after}"
     run = str(batch.out.parent) + os.sep          # the output folder and the CLI's logs
-    suspicious = {p: uid for p, uid in batch.new_paths.items()
-                  if not p.startswith(run) and (uid in SANDBOX_UIDS or "hostile" in p
-                                                or re.search(r"/grader-kernel-[^/]*$", p))}
+
+    def ours(path: str) -> bool:
+        """False for the temporary folders of other graders running at the same time."""
+        m = re.search(r"/grader-kernel-(\d+)-", path)
+        return m is None or int(m.group(1)) in batch.grader_pids
+
+    new = {p: uid for p, uid in batch.new_paths.items() if not p.startswith(run) and ours(p)}
+    suspicious = {p: uid for p, uid in new.items()
+                  if uid in batch.kernel_uids or "hostile" in p or "grader-kernel-" in p}
     assert not suspicious, f"new files outside the output folder: {suspicious}"
-    owned = {p: uid for p, uid in batch.new_paths.items() if uid in SANDBOX_UIDS}
-    assert not owned, f"files owned by a sandbox uid: {owned}"
 
 
 def _cell_outputs(batch: Batch, name: str) -> list[str]:

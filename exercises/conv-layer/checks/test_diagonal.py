@@ -6,8 +6,15 @@ import pytest
 from grader.feedback import as_array, fail, value_of
 
 
+MAX_SIDE = 256
+
+
 def image(answers) -> np.ndarray:
-    return as_array(value_of(answers["X_diag"]), "X_diag", ndim=2)
+    X = as_array(value_of(answers["X_diag"]), "X_diag", ndim=2)
+    if max(X.shape) > MAX_SIDE:
+        fail(f"X_diag is {X.shape[0]}x{X.shape[1]}; use a small image (at most "
+             f"{MAX_SIDE}x{MAX_SIDE}) so that its edges can be seen.")
+    return X
 
 
 def same(actual: np.ndarray, expected: np.ndarray) -> bool:
