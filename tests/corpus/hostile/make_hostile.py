@@ -242,22 +242,22 @@ UPDATE_DISPLAY_BYPASS = src('''
 
 GRADER_MEMORY_FLOOD = [
     src('''
-        # Error messages are not counted against the output cap: send 50 x 10 MB of them.
+        # Error messages are not counted against the output cap: send 60 x 10 MB of them.
         _k = get_ipython().kernel
         _parent = _k.get_parent()
         _blob = "M" * 10_000_000
-        for _i in range(50):
+        for _i in range(60):
             _k.session.send(_k.iopub_socket, "error",
                             {"ename": "Flood", "evalue": str(_i), "traceback": [_blob]},
                             parent=_parent)
     '''),
     src('''
-        # Widget state sent over comm messages is kept by the client: 40 x 10 MB more.
+        # Widget state sent over comm messages is kept by the client: 60 x 10 MB more.
         import uuid
         _k = get_ipython().kernel
         _parent = _k.get_parent()
         _blob = "C" * 10_000_000
-        for _i in range(40):
+        for _i in range(60):
             _k.session.send(_k.iopub_socket, "comm_open",
                             {"comm_id": uuid.uuid4().hex, "target_name": "hostile",
                              "data": {"state": {"blob": _blob}}, "metadata": {}},
@@ -688,7 +688,7 @@ SUBMISSIONS = [
              "must still hold.",
          ops=[("after", "2.3", UPDATE_DISPLAY_BYPASS)]),
     dict(name="h10_grader_memory_flood", fail=[],
-         why="Raw iopub messages the output cap does not count (errors, comm state), about 900 MB "
+         why="Raw iopub messages the output cap does not count (errors, comm state), about 1.2 GB "
              "in all: the grader's memory must stay bounded.",
          ops=[("after", "2.4", GRADER_MEMORY_FLOOD[0]), ("after", "3", GRADER_MEMORY_FLOOD[1])]),
     dict(name="h11_monkeypatch", fail=["2.2", "2.3", "2.4"],
