@@ -24,9 +24,12 @@ from nbformat import NotebookNode
 
 from .kernel import JailedKernel, KernelStartError
 from .limits import Limits
-from .wire import MIME, Answer, BadReply, Request, decode_reply, encode_request
+from .messages import sanitize
+from .wire import MAX_REPLY_CHARS, MIME, Answer, BadReply, Request, decode_reply, encode_request
 
 MAX_RESTARTS = 4
+MAX_REPLIES_CHARS = 48 * 1024 * 1024
+"""All replies of one submission together; beyond it, answers are not read."""
 _TIMEOUT_ENAME = "CellTimeoutError"
 _RESPONSE_GRACE = 5.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -61,42 +64,54 @@ class Execution:
     kernels_started: int = 0
     seconds: float = 0.0
     peak_memory: int | None = None
+    broken: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Functions that crashed or hung the kernel when called: (answer status, message)."""
+    reply_chars: int = 0
     infrastructure_error: str = ""
     """Set when not even the first kernel could start: the grader's fault, not the student's."""
 
 
 class _CappedClient(NotebookClient):
-    """nbclient with a ceiling on what a cell's output may hold in the grader's memory."""
+    """nbclient that sees only sanitized messages, with a ceiling on what each cell's output
+    may hold in the grader's memory."""
 
     def __init__(self, nb: NotebookNode, *, output_chars: int, **kw) -> None:
-        super().__init__(nb, **kw)
+        super().__init__(nb, store_widget_state=False, **kw)
         self._budget = output_chars
         self._used: dict[int, int] = {}
         self.truncated: set[int] = set()
         self.probe_cells: set[int] = set()
 
+    def process_message(self, msg, cell, cell_index):  # type: ignore[override]
+        probe = cell_index in self.probe_cells
+        clean = sanitize(msg, text_limit=self._budget,
+                         allowed={MIME: MAX_REPLY_CHARS} if probe else None)
+        if clean is None:
+            return None
+        if not probe and _longer(msg, self._budget):
+            self.truncated.add(cell_index)
+        return super().process_message(clean, cell, cell_index)
+
     def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
-        content = msg.get("content", {})
         if cell_index in self.probe_cells:
-            data = content.get("data") or {}
-            keep = (msg["msg_type"] == "display_data" and MIME in data and not outs)
-            return super().output(outs, msg, display_id, cell_index) if keep else None
+            return super().output(outs, msg, display_id, cell_index) if not outs else None
+        content = msg["content"]
         if msg["msg_type"] == "stream":
-            size = len(content.get("text", ""))
+            size = len(content["text"])
         elif msg["msg_type"] == "error":
-            size = 0
+            size = sum(len(x) for x in content["traceback"]) // 4
         else:
             size = sum(len(v) if isinstance(v, str) else len(json.dumps(v))
-                       for v in (content.get("data") or {}).values())
+                       for v in content["data"].values())
         used = self._used.get(cell_index, 0)
-        if used + size > self._budget and msg["msg_type"] != "error":
+        if used + size > self._budget:
             self.truncated.add(cell_index)
             if used < self._budget and msg["msg_type"] == "stream":
-                msg = {**msg, "content": {**content,
-                                          "text": content.get("text", "")[: self._budget - used]}}
+                msg = {**msg, "content": {**content, "text": content["text"][: self._budget - used]}}
                 self._used[cell_index] = self._budget
                 return super().output(outs, msg, display_id, cell_index)
-            return None
+            if msg["msg_type"] != "error" or any(o.get("output_type") == "error" for o in outs):
+                return None
         self._used[cell_index] = used + size
         return super().output(outs, msg, display_id, cell_index)
 
@@ -133,8 +148,14 @@ async def execute_submission(nb: NotebookNode, requests: list[Request], *,
             if kernel.peak_memory is not None:
                 result.peak_memory = max(result.peak_memory or 0, kernel.peak_memory)
             if kernel.oom_killed:
-                result.events.append("The kernel ran out of memory and was killed.")
+                result.events.append("The memory limit was reached: the out-of-memory killer "
+                                     "ended a process of this submission.")
         if fatal is None:
+            break
+        if fatal == "setup" and result.kernels_started >= 3 and not any(
+                c.status not in ("not_run", "excluded") for c in result.cells):
+            result.infrastructure_error = "the sandboxed kernel failed to start three times"
+            _give_up(result, code, excluded, pending, result.infrastructure_error)
             break
         if result.kernels_started > MAX_RESTARTS or time.monotonic() >= deadline:
             result.events.append("Gave up restarting the kernel (too many restarts or out of time).")
@@ -150,7 +171,7 @@ def _give_up(result: Execution, code: list[int], excluded: dict[int, str],
         result.cells = [CellRun(i, "excluded" if i in excluded else "not_run",
                                 evalue=excluded.get(i, why)) for i in code]
     for req in pending:
-        result.answers.setdefault(req.key, Answer(req, "not_run", message=why))
+        result.answers.setdefault(req.key, Answer(req, "not_run", message=why, args=_args(req)))
     pending.clear()
 
 
@@ -161,7 +182,12 @@ async def _run_attempt(nb, code, excluded, pending, kernel, limits, deadline, pr
     replies: dict[int, dict] = {}
 
     def on_executed(cell, cell_index, execute_reply):
-        replies[cell_index] = execute_reply.get("content", {}) if execute_reply else {}
+        content = execute_reply.get("content") if isinstance(execute_reply, dict) else None
+        content = content if isinstance(content, dict) else {}
+        replies[cell_index] = {"status": str(content.get("status", ""))[:20],
+                               "ename": str(content.get("ename", ""))[:200],
+                               "evalue": str(content.get("evalue", ""))[:2000],
+                               "traceback": [str(x)[:2000] for x in _as_list(content.get("traceback"))][-60:]}
 
     client = _CappedClient(
         work, km=kernel.km, output_chars=limits.output_chars, allow_errors=True,
@@ -169,39 +195,55 @@ async def _run_attempt(nb, code, excluded, pending, kernel, limits, deadline, pr
         error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": "cell timed out", "traceback": []},
         iopub_timeout=2, shell_timeout_interval=1, record_timing=False,
         on_cell_executed=on_executed, kernel_name="")
+    ready = asyncio.Event()
+    try:
+        async with client.async_setup_kernel():
+            return await _run_in_kernel(client, work, code, excluded, pending, limits, deadline,
+                                        prelude, result, replies, ready)
+    except Exception as exc:  # noqa: BLE001
+        if ready.is_set():
+            raise
+        # The kernel died before it answered its first request: not the student's doing.
+        result.events.append(f"The kernel failed to start ({type(exc).__name__}); retried.")
+        return "setup"
+
+
+async def _run_in_kernel(client, work, code, excluded, pending, limits, deadline, prelude,
+                         result: Execution, replies: dict[int, dict],
+                         ready: asyncio.Event) -> str | None:
     runs: list[CellRun] = []
-    async with client.async_setup_kernel():
-        if prelude:
-            await _silent(client, prelude, limits.cell_timeout)
-        for idx in code:
-            if idx in excluded:
-                runs.append(CellRun(idx, "excluded", evalue=excluded[idx]))
-                continue
-            remaining = deadline - time.monotonic()
-            if remaining <= 1:
-                runs.append(CellRun(idx, "not_run", evalue="notebook time limit reached"))
-                continue
-            timeout = min(limits.cell_timeout, remaining)
-            client.timeout = max(1, int(timeout))
-            cell = work.cells[idx]
-            t0 = time.monotonic()
-            status = await _run_cell(client, cell, idx, timeout)
-            seconds = time.monotonic() - t0
-            reply = replies.get(idx, {})
-            if status == "ok" and reply.get("status") == "error":
-                status = "timeout" if reply.get("ename") == _TIMEOUT_ENAME else "error"
-            if status == "timeout" and not await _responsive(client):
-                status = "hung"
-            runs.append(_cell_run(idx, status, cell, reply, seconds, client.truncated))
-            if status in ("died", "hung"):
-                why = ("it killed the kernel" if status == "died"
-                       else "it kept running after being interrupted")
-                excluded[idx] = f"left out of the re-run: {why}"
-                result.events.append(f"Cell {idx + 1} {'killed the kernel' if status == 'died' else 'hung and ignored the interrupt'}; the notebook was re-run in a new kernel without it.")
-                result.cells = runs
-                return status
-        result.cells = runs
-        return await _ask_all(client, work, pending, limits, deadline, result)
+    if prelude and await _silent(client, prelude, limits.cell_timeout) != "ok":
+        raise KernelStartError("the kernel died while running the pack's prelude")
+    ready.set()
+    for idx in code:
+        if idx in excluded:
+            runs.append(CellRun(idx, "excluded", evalue=excluded[idx]))
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 1:
+            runs.append(CellRun(idx, "not_run", evalue="notebook time limit reached"))
+            continue
+        timeout = min(limits.cell_timeout, remaining)
+        client.timeout = max(1, int(timeout))
+        cell = work.cells[idx]
+        t0 = time.monotonic()
+        status = await _run_cell(client, cell, idx, timeout)
+        seconds = time.monotonic() - t0
+        reply = replies.get(idx, {})
+        if status == "ok" and reply.get("status") == "error":
+            status = "timeout" if reply.get("ename") == _TIMEOUT_ENAME else "error"
+        if status == "timeout" and not await _responsive(client):
+            status = "hung"
+        runs.append(_cell_run(idx, status, cell, reply, seconds, client.truncated))
+        if status in ("died", "hung"):
+            why = ("it killed the kernel" if status == "died"
+                   else "it kept running after being interrupted")
+            excluded[idx] = f"left out of the re-run: {why}"
+            result.events.append(f"Cell {idx + 1} {'killed the kernel' if status == 'died' else 'hung and ignored the interrupt'}; the notebook was re-run in a new kernel without it.")
+            result.cells = runs
+            return status
+    result.cells = runs
+    return await _ask_all(client, work, pending, limits, deadline, result)
 
 
 async def _run_cell(client: _CappedClient, cell, idx: int, timeout: float) -> str:
@@ -211,15 +253,11 @@ async def _run_cell(client: _CappedClient, cell, idx: int, timeout: float) -> st
         return "died"
     except (asyncio.TimeoutError, CellTimeoutError):
         return "hung"
-    except RuntimeError as exc:  # e.g. channels closed because the kernel vanished
-        return "died" if not await client.km.is_alive() else _raise(exc)
+    except Exception:  # noqa: BLE001 - a malformed message or vanished channel: this
+        return "died"  # kernel cannot be trusted to go on; it is replaced and the cell left out
     if not await client.km.is_alive():
         return "died"
     return "ok"
-
-
-def _raise(exc: Exception):
-    raise exc
 
 
 async def _responsive(client: _CappedClient) -> bool:
@@ -236,13 +274,13 @@ async def _responsive(client: _CappedClient) -> bool:
     return False
 
 
-async def _silent(client: _CappedClient, code: str, timeout: float) -> None:
+async def _silent(client: _CappedClient, code: str, timeout: float) -> str:
     cell = nbformat.v4.new_code_cell(code)
     client.nb.cells.append(cell)
     idx = len(client.nb.cells) - 1
     client.probe_cells.add(idx)
     client.timeout = max(1, int(timeout))
-    await _run_cell(client, cell, idx, timeout)
+    return await _run_cell(client, cell, idx, timeout)
 
 
 async def _ask_all(client, work, pending: list[Request], limits: Limits, deadline: float,
@@ -252,32 +290,70 @@ async def _ask_all(client, work, pending: list[Request], limits: Limits, deadlin
     if setup[0] != "ok":
         why = f"the answers could not be read from the kernel ({setup[1]})"
         for req in pending:
-            result.answers[req.key] = Answer(req, "no_reply", message=why)
+            result.answers[req.key] = Answer(req, "no_reply", message=why, args=_args(req))
         pending.clear()
         return None
     while pending:
-        req = pending[0]
+        req = pending.pop(0)
         if time.monotonic() >= deadline:
+            pending.insert(0, req)
             _give_up(result, [], {}, pending, "notebook time limit reached")
             return None
+        if req.name in result.broken:
+            # One crash or hang per function is enough: its other calls are not made.
+            status, why = result.broken[req.name]
+            result.answers[req.key] = Answer(req, status, message=why, args=_args(req))
+            continue
+        if result.reply_chars > MAX_REPLIES_CHARS:
+            result.answers[req.key] = Answer(req, "unreadable", args=_args(req), message=(
+                "not read: the earlier answers were already too large"))
+            continue
         rid = secrets.randbits(48)
         code = f"__grader_probe__({encode_request(req, rid)!r})"
         status, detail, cell = await _probe(client, code, limits.cell_timeout)
-        pending.pop(0)
         if status == "ok":
-            result.answers[req.key] = _read_answer(cell, req, rid)
+            answer = _read_answer(cell, req, rid)
+            result.reply_chars += sum(len(str(o.get("data", {}).get(MIME, ""))) for o in cell.outputs)
+            result.answers[req.key] = answer
             continue
-        if status == "died":
-            result.answers[req.key] = Answer(req, "kernel_died", message="the kernel died while "
-                                             "this was evaluated", args=_args(req))
-            result.events.append(f"The kernel died while evaluating {req.key}; the notebook was re-run to evaluate the rest.")
-            return "died" if pending else None
-        result.answers[req.key] = Answer(req, "timeout" if status in ("timeout", "hung") else
-                                         "no_reply", message=detail, args=_args(req))
-        if status == "hung":
-            result.events.append(f"Evaluating {req.key} hung; the notebook was re-run to evaluate the rest.")
-            return "hung" if pending else None
+        if status in ("died", "hung"):
+            verdict = "kernel_died" if status == "died" else "timeout"
+            why = ("the kernel died while this was evaluated" if status == "died"
+                   else "it did not finish and ignored the interrupt")
+            result.answers[req.key] = Answer(req, verdict, message=why, args=_args(req))
+            result.broken[req.name] = (verdict, f"not evaluated: an earlier call of {req.name} "
+                                       + ("crashed the kernel" if status == "died" else "hung"))
+            result.events.append(f"Evaluating {req.key} {'killed the kernel' if status == 'died' else 'hung'}; "
+                                 f"{req.name} was not called again, and the notebook was re-run to "
+                                 "evaluate the rest.")
+            return status if any(r.name not in result.broken for r in pending) else _settle(result, pending)
+        result.answers[req.key] = Answer(req, "timeout" if status == "timeout" else "no_reply",
+                                         message=detail, args=_args(req))
     return None
+
+
+def _settle(result: Execution, pending: list[Request]) -> None:
+    """Everything left calls a broken function: answer it without a new kernel."""
+    for req in pending:
+        status, why = result.broken[req.name]
+        result.answers[req.key] = Answer(req, status, message=why, args=_args(req))
+    pending.clear()
+    return None
+
+
+def _longer(msg: dict, limit: int) -> bool:
+    """Did sanitizing cut a text of this (raw) message?"""
+    content = msg.get("content") if isinstance(msg, dict) else None
+    if not isinstance(content, dict):
+        return False
+    texts = [content.get("text")]
+    if isinstance(content.get("data"), dict):
+        texts += list(content["data"].values())
+    return any(isinstance(t, str) and len(t) > limit for t in texts)
+
+
+def _as_list(x) -> list:
+    return x if isinstance(x, list) else []
 
 
 def _args(req: Request) -> tuple:

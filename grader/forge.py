@@ -172,6 +172,27 @@ def _status_fields() -> dict[str, str]:
     return out
 
 
+_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
+_KEYCTL_JOIN_SESSION_KEYRING, _KEYCTL_CLEAR = 1, 7
+_KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+
+
+def _fresh_keyrings() -> None:
+    """As the sandbox uid: a new anonymous session keyring (not the forge's), and empty user
+    keyrings. The kernel's user keyrings belong to the uid, not to a process, and outlive
+    the kernel: without this a submission could read keys a previous one left there."""
+    if _KEYCTL is None:
+        return
+    _libc.syscall.restype = ctypes.c_long
+    for op, arg in ((_KEYCTL_JOIN_SESSION_KEYRING, None),
+                    (_KEYCTL_CLEAR, _KEY_SPEC_USER_KEYRING),
+                    (_KEYCTL_CLEAR, _KEY_SPEC_USER_SESSION_KEYRING)):
+        if _libc.syscall(_KEYCTL, op, ctypes.c_long(0 if arg is None else arg)) < 0:
+            err = ctypes.get_errno()
+            if err != errno.ENOSYS:
+                raise OSError(err, f"keyctl {op}: {os.strerror(err)}")
+
+
 def _loopback_up() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         req = struct.pack("16sh22x", b"lo", 0)
@@ -202,7 +223,8 @@ close a descriptor number the kernel reuses."""
 
 
 def _serve(argv: list[str]) -> None:
-    """Main loop of the forge: `python -c <this file> FD PRELOAD,...`."""
+    """Main loop of the forge, run as `python -c Forge._BOOT FD PRELOAD,...` with this
+    file's text sent first on the socket FD."""
     fd, preload = int(argv[0]), [m for m in argv[1].split(",") if m]
     sock = socket.socket(fileno=fd)
     _SERVER_SOCKETS.append(sock)
@@ -285,33 +307,37 @@ def _reap(wardens: set[int]) -> None:
 def _spawn(req: dict, pidns: int) -> tuple[int, list[int]]:
     """Fork a warden as pid 1 of a new pid namespace; return its pid and, for the host, a
     pidfd of it and the read end of the pipe on which it reports the kernel's exit status."""
+    threads = len(os.listdir("/proc/self/task"))
+    if threads != 1:
+        raise RuntimeError(f"the forge has {threads} threads; it forks only with one")
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
     exit_r, exit_w = os.pipe2(os.O_CLOEXEC)
+    pidfd = -1
     try:
-        _unshare(CLONE_NEWPID)  # our next child is pid 1 of a new namespace
         try:
-            pid = os.fork()
-            if pid == 0:
-                _warden(req, status_w, exit_w)  # never returns
+            _unshare(CLONE_NEWPID)  # our next child is pid 1 of a new namespace
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    _warden(req, status_w, exit_w)  # never returns
+            finally:
+                if os.getpid() != 1:
+                    _setns(pidns, CLONE_NEWPID)  # later children: back to our own namespace
+            pidfd = os.pidfd_open(pid)  # our unreaped child: no pid reuse race
         finally:
-            if os.getpid() != 1:
-                _setns(pidns, CLONE_NEWPID)  # later children: back to our own namespace
-        pidfd = os.pidfd_open(pid)
-    finally:
-        os.close(status_w)
-        os.close(exit_w)
-    try:
+            os.close(status_w)
+            os.close(exit_w)
         report = _read_report(status_r, float(req.get("timeout", _SPAWN_TIMEOUT)))
+        if report != "ok":
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            raise RuntimeError(report or "the kernel process died while it was being set up")
+    except BaseException:
+        for fd in (pidfd, exit_r):
+            if fd >= 0:
+                os.close(fd)
+        raise
     finally:
         os.close(status_r)
-    if report != "ok":
-        try:
-            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        except OSError:
-            pass
-        os.close(pidfd)
-        os.close(exit_r)
-        raise RuntimeError(report or "the kernel process died while it was being set up")
     return pid, [pidfd, exit_r]
 
 
@@ -368,6 +394,7 @@ def _warden(req: dict, status_w: int, exit_w: int) -> None:
         status_w = -1
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         _drop_all_caps()
+        _prctl(PR_SET_DUMPABLE, 0)
 
         def forward(signum, _frame):
             try:
@@ -457,6 +484,7 @@ def _kernel(req: dict, status_w: int) -> None:
         os.setresuid(uid, uid, uid)  # leaving uid 0 clears permitted and effective caps
         _drop_all_caps(bounding=False)  # and the inheritable set
         _prctl(PR_SET_DUMPABLE, 1)  # as after exec: the kernel may read its own /proc
+        _fresh_keyrings()
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         st = _status_fields()
         wrong = [k for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
@@ -881,9 +909,11 @@ class ForgedKernel:
         except (RuntimeError, asyncio.TimeoutError, OSError) as exc:
             await self.close()
             raise KernelStartError(f"the forged kernel did not start ({exc})") from None
-        # The sockets exist now: take the folder back so the kernel cannot write to the host.
-        os.chown(conn, 0, 0)
-        os.chmod(conn, 0o711)
+        # The kernel has read its connection file and made its sockets, and no student code
+        # has run yet: take both back, so nothing on the host stays writable by the kernel.
+        for path, mode in ((conn / "kernel.json", 0o600), (conn, 0o711)):
+            os.chown(path, 0, 0)
+            os.chmod(path, mode)
 
     @staticmethod
     async def _wait_ready(km: AsyncKernelManager, end: float) -> None:

@@ -18,8 +18,9 @@ from jupyter_client.kernelspec import KernelSpecManager
 
 from . import sandbox as sb
 from .limits import Limits
+from .seccomp import write_filter
 
-MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 _SPEC = "grader-jail"
 
 
@@ -65,7 +66,9 @@ class JailedKernel:
         if self.sandbox.cgroups:
             self.cgroup = f"k{os.getpid()}-{uuid.uuid4().hex[:10]}"
             sb.create_cgroup(self.cgroup, self.limits)
-        jail = sb.Jail(self.sandbox, conn, self.uid, self.cgroup, self.extra_ro)
+        bpf = root / "seccomp.bpf"
+        jail = sb.Jail(self.sandbox, conn, self.uid, self.cgroup, self.extra_ro,
+                       str(bpf) if write_filter(bpf) else "")
         spec_dir = root / "kernels" / _SPEC
         spec_dir.mkdir(parents=True)
         spec = {"argv": sb.kernel_argv(jail, self.limits), "display_name": "Python (grader jail)",
@@ -92,9 +95,11 @@ class JailedKernel:
             await self.close()
             raise KernelStartError(f"the sandboxed kernel did not start ({exc})") from None
         if self.sandbox.kind == "bwrap-root":
-            # The sockets exist now: take the folder back so the kernel cannot write to the host.
-            os.chown(conn, 0, 0)
-            os.chmod(conn, 0o711)
+            # The kernel has read its connection file and made its sockets, and no student code
+            # has run yet: take both back, so nothing on the host stays writable by the kernel.
+            for path, mode in ((conn / "kernel.json", 0o600), (conn, 0o711)):
+                os.chown(path, 0, 0)
+                os.chmod(path, mode)
 
     async def is_alive(self) -> bool:
         return self.km is not None and await self.km.is_alive()

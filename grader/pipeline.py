@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,21 @@ class Grader:
     _placeholders: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def grade(self, path: Path, seed: int) -> SubmissionResult:
+        """Grade one notebook. Never raises for a bad submission: whatever goes wrong becomes
+        an error result for this submission only."""
+        try:
+            return self._grade(path, seed)
+        except Exception as exc:  # noqa: BLE001 - one submission must not stop a batch
+            trace = traceback.format_exc(limit=8)[-3000:]
+            stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            return SubmissionResult(
+                submission=Path(path).stem, path=str(path), status="error", seed=seed,
+                error=f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); "
+                      "regrade this submission, and report it if it happens again",
+                problems=(trace,), graded_at=stamp, grader_version=__version__,
+                sandbox=self.sandbox.kind)
+
+    def _grade(self, path: Path, seed: int) -> SubmissionResult:
         started = time.monotonic()
         stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         base = dict(submission=Path(path).stem, path=str(path), seed=seed, graded_at=stamp,

@@ -165,7 +165,7 @@ def _dispatch(jobs: list[Job], settings: Settings, workers: int,
                     done(job, fut.result())
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list(getattr(pool, "_processes", {}).values()):
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
                 proc.terminate()
             raise
 

@@ -135,6 +135,8 @@ class Jail:
     """Name of the per-kernel cgroup, empty when cgroups are not used."""
     extra_ro: tuple[tuple[str, str], ...] = ()
     """(host path, path inside) pairs bound read-only, e.g. data files the notebook opens."""
+    seccomp: str = ""
+    """A compiled seccomp filter to load, or empty for none."""
 
 
 def python_roots() -> list[str]:
@@ -214,6 +216,8 @@ def bwrap_args(jail: Jail, limits: Limits) -> list[str]:
         args += _mkdirs(inside, made) + ["--ro-bind", host, inside]
     for key, value in kernel_env(limits).items():
         args += ["--setenv", key, value]
+    if jail.seccomp:
+        args += ["--seccomp", "3"]  # opened on fd 3 by the launch script
     args += ["--chdir", HOME, "--"]
     if sb.kind == "bwrap-root":
         args += [sb.setpriv, f"--reuid={jail.uid}", f"--regid={jail.uid}", "--clear-groups",
@@ -231,8 +235,10 @@ def rlimit_args(limits: Limits, *, per_user_procs: bool) -> list[str]:
 
 # Runs as the launcher's first process, before bwrap: it hands the connection file to the
 # sandbox uid, moves itself into the kernel's cgroups, then becomes bwrap.
-_ENTER = ('set -e; cf="$1"; u="$2"; shift 2; if [ "$u" != "-" ]; then chown "$u:$u" "$cf"; fi; '
-          'while [ "$1" != "--" ]; do echo $$ > "$1"; shift; done; shift; exec "$@"')
+_ENTER = ('set -e; cf="$1"; u="$2"; sc="$3"; shift 3; '
+          'if [ "$u" != "-" ]; then chown "$u:$u" "$cf"; fi; '
+          'while [ "$1" != "--" ]; do echo $$ > "$1"; shift; done; shift; '
+          'if [ "$sc" != "-" ]; then exec 3<"$sc"; fi; exec "$@"')
 
 
 def kernel_argv(jail: Jail, limits: Limits, python: str = sys.executable) -> list[str]:
@@ -243,7 +249,8 @@ def kernel_argv(jail: Jail, limits: Limits, python: str = sys.executable) -> lis
     owner = str(jail.uid) if jail.sandbox.kind == "bwrap-root" else "-"
     procs = [str(p / "cgroup.procs") for p in cgroup_dirs(jail.cgroup)] if jail.cgroup else []
     inner = rlimit_args(limits, per_user_procs=jail.sandbox.kind == "bwrap-root") + kernel
-    return (["/bin/sh", "-c", _ENTER, "grader-enter", "{connection_file}", owner, *procs, "--"]
+    return (["/bin/sh", "-c", _ENTER, "grader-enter", "{connection_file}", owner,
+             jail.seccomp or "-", *procs, "--"]
             + bwrap_args(jail, limits) + inner)
 
 

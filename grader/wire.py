@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 MIME = "text/x-grader-answer"
-MAX_REPLY_CHARS = 64 * 1024 * 1024
+MAX_REPLY_CHARS = 8 * 1024 * 1024
 _MAX_DEPTH = 24
 
 

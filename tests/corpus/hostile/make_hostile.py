@@ -67,9 +67,6 @@ WRITE_TARGETS = (
     "{purelib}/hostile-write-test.pth",
     "{base}/" + MARKER,
 )
-# Text of the pack's hidden files: none of it may appear in any output of the grader.
-LEAK_FILES = ("reference/conv-layer/solution.py", "exercises/conv-layer/checks/test_kernels.py",
-              "exercises/conv-layer/checks/test_diagonal.py", "exercises/conv-layer/probes.py")
 
 
 def src(text: str) -> str:
