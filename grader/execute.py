@@ -80,7 +80,8 @@ class _CappedClient(NotebookClient):
         self._budget = output_chars
         self._used: dict[int, int] = {}
         self.truncated: set[int] = set()
-        self.probe_cells: set[int] = set()
+        self.probe_cells: dict[int, str] = {}
+        """Probe cell index -> the start every genuine reply to it has (its request id)."""
 
     def process_message(self, msg, cell, cell_index):  # type: ignore[override]
         probe = cell_index in self.probe_cells
@@ -94,7 +95,9 @@ class _CappedClient(NotebookClient):
 
     def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
         if cell_index in self.probe_cells:
-            return super().output(outs, msg, display_id, cell_index) if not outs else None
+            text = msg["content"].get("data", {}).get(MIME, "")
+            genuine = msg["msg_type"] == "display_data" and text.startswith(self.probe_cells[cell_index])
+            return super().output(outs, msg, display_id, cell_index) if genuine and not outs else None
         content = msg["content"]
         if msg["msg_type"] == "stream":
             size = len(content["text"])
@@ -278,7 +281,7 @@ async def _silent(client: _CappedClient, code: str, timeout: float) -> str:
     cell = nbformat.v4.new_code_cell(code)
     client.nb.cells.append(cell)
     idx = len(client.nb.cells) - 1
-    client.probe_cells.add(idx)
+    client.probe_cells[idx] = "-"  # no reply expected
     client.timeout = max(1, int(timeout))
     return await _run_cell(client, cell, idx, timeout)
 
@@ -286,7 +289,7 @@ async def _silent(client: _CappedClient, code: str, timeout: float) -> str:
 async def _ask_all(client, work, pending: list[Request], limits: Limits, deadline: float,
                    result: Execution) -> str | None:
     source = resources.files("grader").joinpath("kernel_probe.py").read_text()
-    setup = await _probe(client, source, limits.cell_timeout, expect_reply=False)
+    setup = await _probe(client, source, limits.cell_timeout)
     if setup[0] != "ok":
         why = f"the answers could not be read from the kernel ({setup[1]})"
         for req in pending:
@@ -310,7 +313,7 @@ async def _ask_all(client, work, pending: list[Request], limits: Limits, deadlin
             continue
         rid = secrets.randbits(48)
         code = f"__grader_probe__({encode_request(req, rid)!r})"
-        status, detail, cell = await _probe(client, code, limits.cell_timeout)
+        status, detail, cell = await _probe(client, code, limits.cell_timeout, rid)
         if status == "ok":
             answer = _read_answer(cell, req, rid)
             result.reply_chars += sum(len(str(o.get("data", {}).get(MIME, ""))) for o in cell.outputs)
@@ -360,11 +363,12 @@ def _args(req: Request) -> tuple:
     return getattr(req, "args", ())
 
 
-async def _probe(client: _CappedClient, code: str, timeout: float, expect_reply: bool = True):
+async def _probe(client: _CappedClient, code: str, timeout: float, rid: int | None = None):
     cell = nbformat.v4.new_code_cell(code)
     client.nb.cells.append(cell)
     idx = len(client.nb.cells) - 1
-    client.probe_cells.add(idx)
+    client.probe_cells[idx] = "-" if rid is None else f'{{"id": {rid},'
+    expect_reply = rid is not None
     client.timeout = max(1, int(timeout))
     status = await _run_cell(client, cell, idx, timeout)
     if status != "ok":

@@ -43,6 +43,7 @@ module is imported as `grader.forge`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import ctypes
 import errno
 import fcntl
@@ -70,6 +71,10 @@ if __package__:  # imported as grader.forge (the host side); absent in the forge
     from . import sandbox as sb
     from .kernel import JailedKernel, KernelStartError, _CappedContext
     from .limits import Limits
+    from .seccomp import write_filter
+
+    _SOURCE = Path(__file__).read_bytes()
+    """This file as imported: the forge runs the same version as the host side."""
 else:  # the forge process: only the names the class definitions below need
     KernelStartError = RuntimeError  # type: ignore[misc,assignment]
 
@@ -98,6 +103,7 @@ MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 1
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 _CAP_VERSION_3 = 0x20080522
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 
@@ -161,6 +167,22 @@ def _drop_all_caps(bounding: bool = True) -> None:
     header = _CapHeader(_CAP_VERSION_3, 0)
     data = (_CapData * 2)()
     _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def _load_seccomp(program: bytes) -> None:
+    """Load a compiled classic-BPF seccomp program (an array of struct sock_filter, as
+    libseccomp exports it and bwrap --seccomp reads it). Needs no_new_privs."""
+    if not program:
+        return
+    if len(program) % 8:
+        raise ValueError("a seccomp program is a whole number of 8-byte instructions")
+    buf = ctypes.create_string_buffer(program, len(program))
+    prog = _SockFprog(len(program) // 8, ctypes.addressof(buf))
+    _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(prog))
 
 
 def _status_fields() -> dict[str, str]:
@@ -469,6 +491,10 @@ def _kernel(req: dict, status_w: int) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
         os.umask(0o022)
+        # The warden is as large as the kernel (it shares the forge's pages): make the kernel
+        # and everything it starts the memory cgroup's first choice when it runs out.
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write(str(req.get("oom_score_adj", 500)))
         os.environ.clear()
         os.environ.update({**_IMPORT_ENV, **req["env"], "PWD": req["home"]})
         os.chdir(req["home"])
@@ -494,6 +520,7 @@ def _kernel(req: dict, status_w: int) -> None:
             raise RuntimeError(f"privileges not dropped: {wrong} {st.get('Uid')} {st.get('Gid')}")
         if "numpy.random" in sys.modules:  # inherited state would repeat in every kernel
             sys.modules["numpy.random"].seed()
+        _load_seccomp(base64.b64decode(req.get("seccomp", "")))  # as bwrap --seccomp does
         import ipykernel
         launcher = os.path.join(os.path.dirname(os.path.dirname(ipykernel.__file__)),
                                 "ipykernel_launcher.py")
@@ -549,6 +576,8 @@ class Forge:
         self.restarts = 0
         self.starts = 0
         self.info: dict = {}
+        self.seccomp = b""
+        """The compiled seccomp program every kernel loads (empty without libseccomp)."""
         self.root: Path | None = None
         self._proc: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
@@ -575,6 +604,9 @@ class Forge:
             os.chmod(self.root, 0o711)
             for _, inside in self._cgroup_binds():
                 Path(inside).mkdir(mode=0o700, parents=True, exist_ok=True)
+            # JailedKernel's seccomp filter (grader/seccomp.py), loaded by each forked kernel.
+            bpf = self.root / "seccomp.bpf"
+            self.seccomp = bpf.read_bytes() if write_filter(bpf) else b""
         self.starts += 1
         host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._log = open(self.root / "forge.log", "ab")
@@ -594,7 +626,7 @@ class Forge:
             # The program travels over the socket, not on the command line, so that it does
             # not show in the kernels' /proc/self/cmdline.
             host.settimeout(10)
-            host.send(Path(__file__).read_bytes())
+            host.send(_SOURCE)
             reply, fds = self._recv(self.start_timeout)
         except (ForgeUnavailable, OSError) as exc:
             self._stop()
@@ -958,7 +990,8 @@ class ForgedKernel:
                 "scratch": lim.scratch_bytes, "env": sb.kernel_env(lim), "rlimits": rlimits,
                 "cgroup_procs": procs,
                 "cgroup_mounts": [inside for _, inside in self.forge._cgroup_binds()],
-                "hostname": "sandbox", "timeout": _SPAWN_TIMEOUT}
+                "hostname": "sandbox", "timeout": _SPAWN_TIMEOUT,
+                "seccomp": base64.b64encode(self.forge.seccomp).decode()}
 
     async def is_alive(self) -> bool:
         return self.km is not None and await self.km.is_alive()

@@ -150,7 +150,8 @@ def test_kernel_is_the_sandbox_uid_without_capabilities(forge, lease):
         for key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
             assert int(status[key], 16) == 0, (key, status[key])
             assert int(warden[key], 16) == 0, ("warden", key, warden[key])
-        assert status["NoNewPrivs"] == "1" and status["Seccomp"] == "0"
+        assert status["NoNewPrivs"] == "1"
+        assert status["Seccomp"] == ("2" if forge.seccomp else "0")  # JailedKernel's filter
         assert status["Uid"].split() == [str(lease.uid)] * 4
         assert status["Gid"].split() == [str(lease.uid)] * 4
         assert ids == [lease.uid, lease.uid, lease.uid, [], 2]
@@ -187,6 +188,28 @@ def test_rlimits_environment_and_hostname(forge, lease):
         assert out[2] == "sandbox\n"
         assert "File too large" in out[3]
     run(go())
+
+
+def test_seccomp_filter_as_in_jailed_kernel(forge, lease):
+    if not forge.seccomp:
+        pytest.skip("libseccomp unavailable: JailedKernel loads no filter either")
+    code = ("import ctypes, os, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+            "def err(r):\n    return os.strerror(ctypes.get_errno()) if r < 0 else 'ALLOWED'\n"
+            "print(err(libc.unshare(0x10000000)))\n"
+            "print(err(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)))\n"
+            "libc.syscall.restype = ctypes.c_long\n"
+            "print(err(libc.syscall(248, b'user', b'k', b'v', 1, ctypes.c_int(-4))))\n"
+            "print(subprocess.run(['unshare', '-U', 'true']).returncode)\n"
+            "import threading; t = threading.Thread(target=print, args=('thread',)); t.start()")
+
+    async def go():
+        kernel = await started(forge, lease.uid)
+        try:
+            return (await run_cells(kernel, code))[0]
+        finally:
+            await kernel.close()
+
+    assert run(go()).split("\n")[:5] == ["Operation not permitted"] * 3 + ["1", "thread"]
 
 
 def test_forge_runs_jailed_without_the_host_environment(forge):
@@ -392,6 +415,29 @@ def test_memory_limits(forge, lease):
     assert "-9" in out[2], out[2]  # the memory cgroup killed one of the hogs
     assert kernel.oom_killed and kernel.peak_memory is not None
     assert kernel.peak_memory <= limits.memory_bytes + limits.scratch_bytes
+
+
+def test_out_of_memory_kills_a_hog_not_the_warden(forge, lease):
+    """Many hogs, each larger than the kernel but not by much: the cgroup's OOM killer picks
+    hogs, never the warden (as large as the kernel: it shares the forge's pages), so the
+    kernel lives on, as it would in a JailedKernel."""
+    limits = Limits(memory_bytes=2 * GIB, cell_timeout=60)
+    hog = ("import subprocess, sys\n"
+           "code = 'b = bytearray(300 * 2**20); import time; time.sleep(4)'\n"
+           "ps = [subprocess.Popen([sys.executable, '-c', code]) for _ in range(9)]\n"
+           "print(sorted(p.wait() for p in ps)[0])")
+
+    async def go():
+        kernel = await started(forge, lease.uid, limits)
+        try:
+            out = await run_cells(kernel, hog, "print('alive')", timeout=60)
+            alive = await kernel.is_alive()
+        finally:
+            await kernel.close()
+        return out, alive, kernel
+
+    out, alive, kernel = run(go())
+    assert out == ["-9\n", "alive\n"] and alive and kernel.oom_killed
 
 
 # --- speed ------------------------------------------------------------------------------------

@@ -418,8 +418,6 @@ def test_connection_file_not_writable(batch: Batch):
     assert not modified, f"a kernel modified a host file: {modified}"
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (SECURITY.md): root mode does not block "
-                   "unshare -U; remove this marker once a seccomp filter closes it")
 def test_no_nested_user_namespace(batch: Batch):
     """Student code cannot create user namespaces of its own inside the jail (they hand it
     capabilities over new namespaces: the kernel attack surface the jail should close, as
