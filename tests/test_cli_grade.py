@@ -158,3 +158,27 @@ def test_list_shows_packs_questions_and_points():
     assert done.returncode == 0
     assert "conv-layer" in done.stdout and "tiny" in done.stdout
     assert "2.1" in done.stdout and "Doubling" in done.stdout
+
+
+def test_missing_sandbox_is_refused_with_the_fix(tmp_path):
+    import subprocess
+
+    from conftest import GRADER, grader_env
+    env = {**grader_env(), "PATH": str(tmp_path)}  # no bwrap on this PATH
+    done = subprocess.run([GRADER, "grade", str(NOTEBOOKS / "tiny-correct.ipynb"), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=env)
+    assert done.returncode == 1
+    assert "apt-get install bubblewrap" in done.stderr and "--no-sandbox" in done.stderr
+    assert not (tmp_path / "out" / "tiny-correct").exists()
+
+
+def test_no_sandbox_is_said_everywhere(tmp_path):
+    out = tmp_path / "out"
+    done = run_grader("grade", str(NOTEBOOKS / "tiny-correct.ipynb"), "--out", str(out),
+                      "--no-sandbox")
+    assert done.returncode == 0 and "WARNING" in done.stderr
+    r = load_results(out, "tiny-correct")
+    assert r["sandbox"] == "none" and r["sandboxed"] is False and r["score"] == 3
+    assert "WITHOUT the sandbox" in r["output"]
+    assert 'id="unsandboxed"' in (out / "tiny-correct" / "report.html").read_text()
+    assert "without the sandbox" in (out / "index.html").read_text()

@@ -225,6 +225,90 @@ def test_forge_runs_jailed_without_the_host_environment(forge):
     assert forge.ping()["threads"] == 1
 
 
+# --- the same jail as JailedKernel ------------------------------------------------------------
+
+FINGERPRINT = r"""
+import ctypes, json, os, resource, socket, subprocess
+def status(pid):
+    return {l.split(':')[0]: l.split(':', 1)[1].strip() for l in open(f'/proc/{pid}/status')}
+def errno_of(f, *a):
+    try:
+        f(*a)
+        return 'ALLOWED'
+    except OSError as e:
+        return type(e).__name__
+def conn(p):
+    return '<conn>' if 'grader-kernel-' in p else p
+me, one = status('self'), status(1)
+libc = ctypes.CDLL(None, use_errno=True)
+fp = {
+    'ids': [os.getuid(), os.geteuid(), os.getgid(), os.getgroups(), os.getpid(), os.getppid()],
+    'status': {k: me[k] for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs',
+                                  'Seccomp', 'Seccomp_filters', 'SigBlk', 'SigIgn')},
+    'pid1': [one['Uid'], one['CapEff'], errno_of(os.kill, 1, 9)],
+    'rlimits': {n: resource.getrlimit(getattr(resource, n)) for n in dir(resource)
+                if n.startswith('RLIMIT_')},
+    'env': dict(os.environ), 'cwd': os.getcwd(), 'umask': os.umask(0o22),
+    'hostname': socket.gethostname(), 'ifaces': [n for _, n in socket.if_nameindex()],
+    'connect': errno_of(socket.create_connection, ('127.0.0.1', 22), 1),
+    'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),
+    'ls': {d: sorted(map(conn, os.listdir(d))) for d in ('/', '/etc', '/dev', '/home', '/tmp',
+                                                          '/work', '/work/main', '/root')},
+    'writable': {d: os.access(d, os.W_OK) for d in ('/', '/etc', '/dev', '/dev/shm', '/tmp',
+                                                     '/usr', '/work/main/.venv', '/proc/sys')},
+    'mounts': sorted((conn(l.split()[4]), l.split()[5].split(',')[0], l.split(' - ')[1].split()[0])
+                     for l in open('/proc/self/mountinfo')),
+    'cgroup': open('/proc/self/cgroup').read(),
+    'unshare': libc.unshare(0x10000000), 'ns': sorted(os.listdir('/proc/self/ns')),
+}
+print(json.dumps(fp))
+"""
+
+# What differs, on purpose: the forge covers /proc/sys read-only as well, and gives the kernel
+# a home folder it can write (JailedKernel's tmpfs home is root's, mode 0755).
+KNOWN_DIFFERENCES = {"mounts": {("/proc/sys", "ro", "proc"), ("/proc/sysrq-trigger", "ro", "proc")},
+                     "home_writable": True}
+
+
+def test_same_jail_as_jailed_kernel(forge, lease):
+    async def fingerprint(kernel):
+        await kernel.start()
+        try:
+            cwd_ok = (await run_cells(kernel, FINGERPRINT, "open('f', 'w').write('x')"))
+        finally:
+            await kernel.close()
+        fp = json.loads(cwd_ok[0])
+        fp["home_writable"] = cwd_ok[1] == "1"
+        return fp
+
+    async def go():
+        jailed = await fingerprint(JailedKernel(SANDBOX, LIMITS, lease.uid))
+        forged = await fingerprint(forge.new_kernel(LIMITS, lease.uid))
+        return jailed, forged
+
+    jailed, forged = run(go())
+    assert forged["home_writable"] and not jailed["home_writable"]
+    jailed_mounts = {tuple(m) for m in jailed["mounts"]}
+    forged_mounts = {tuple(m) for m in forged["mounts"]}
+    assert forged_mounts - jailed_mounts <= KNOWN_DIFFERENCES["mounts"], forged_mounts - jailed_mounts
+    assert jailed_mounts <= forged_mounts, jailed_mounts - forged_mounts
+    diff = {}
+    for key in jailed:
+        if key in ("mounts", "home_writable", "pid1"):
+            continue
+        a, b = jailed[key], forged[key]
+        if isinstance(a, dict) and isinstance(b, dict):
+            diff.update({f"{key}.{k}": (a.get(k), b.get(k)) for k in a.keys() | b.keys()
+                         if a.get(k) != b.get(k)})
+        elif a != b:
+            diff[key] = (a, b)
+    assert not diff, f"(JailedKernel, ForgedKernel) differ: {diff}"
+    # pid 1 is bwrap's init there and the warden here: both uid 0, no effective capability,
+    # not killable by the kernel.
+    assert forged["pid1"] == jailed["pid1"] == ["0\t0\t0\t0", "0000000000000000", "PermissionError"]
+    assert jailed["unshare"] == -1 or not forge.seccomp
+
+
 # --- what a kernel can see --------------------------------------------------------------------
 
 def test_kernel_sees_neither_project_nor_other_kernels(forge, lease):

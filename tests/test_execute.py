@@ -1,0 +1,92 @@
+"""The execute and extract steps alone: a real sandboxed kernel, driven by execute_submission."""
+
+import asyncio
+
+import nbformat
+import numpy as np
+import pytest
+
+from grader import sandbox as sb
+from grader.execute import execute_submission
+from grader.kernel import JailedKernel
+from grader.limits import Limits
+from grader.wire import Call, RaisedError, Unsupported, Value
+
+
+@pytest.fixture(scope="module")
+def lease():
+    lease = sb.UidLease.acquire()
+    yield lease
+    lease.release()
+
+
+def run(cells, requests, lease, **limits):
+    lim = Limits(**{"cell_timeout": 5, **limits})
+    box = sb.detect_sandbox()
+
+    async def new_kernel():
+        k = JailedKernel(box, lim, lease.uid)
+        await k.start()
+        return k
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    return asyncio.run(execute_submission(nb, requests, new_kernel=new_kernel, limits=lim))
+
+
+def test_values_and_calls_cross_as_plain_data(lease):
+    ex = run(["import numpy as np, torch\n"
+              "a = torch.arange(6.).reshape(2, 3)\nb = np.int16(7)\nc = [1, (2.5, 'x')]\n"
+              "d = ValueError('no')\ne = float('inf')\nimport os\nf = os\n"
+              "def g(t, s): return t * s[0]\n"
+              "def h(x): raise KeyError(x)"],
+             [Value("a"), Value("b"), Value("c"), Value("d"), Value("e"), Value("f"),
+              Value("zz"), Call("g", (np.ones(2, dtype=np.float32), (3, 4)), key="g"),
+              Call("h", (5,), key="h"), Call("a", (), key="a()")], lease)
+    ans = ex.answers
+    assert ans["a"].value.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert ans["b"].value == 7 and ans["c"].value == [1, (2.5, "x")]
+    assert ans["d"].value == RaisedError("ValueError", "no")
+    assert ans["e"].value == float("inf") and ans["f"].value == Unsupported("module")
+    assert ans["zz"].status == "missing"
+    assert ans["g"].value.tolist() == [3.0, 3.0] and ans["g"].args[1] == (3, 4)
+    assert ans["h"].status == "raised" and ans["h"].value == "KeyError"
+    assert "KeyError" in ans["h"].traceback
+    assert ans["a()"].status == "not_callable"
+
+
+def test_cell_outcomes_and_restart_without_the_killer(lease):
+    ex = run(["x = 1", "raise ValueError('bad')", "import os; os._exit(0)", "y = 2",
+              "import time\nwhile True: time.sleep(0.05)", "z = 3"],
+             [Value("x"), Value("y"), Value("z")], lease, cell_timeout=2)
+    assert [c.status for c in ex.cells] == ["ok", "error", "excluded", "ok", "timeout", "ok"]
+    assert ex.cells[1].ename == "ValueError" and "bad" in ex.cells[1].traceback
+    assert ex.kernels_started == 2
+    assert [ex.answers[k].value for k in "xyz"] == [1, 2, 3]
+
+
+def test_notebook_time_limit_stops_later_cells(lease):
+    ex = run(["import time; time.sleep(0.5)", "time.sleep(30)", "b = 2"], [Value("b")], lease,
+             notebook_timeout=4)
+    assert ex.cells[0].status == "ok" and ex.cells[1].status == "timeout"
+    assert ex.cells[2].status == "not_run"
+    assert ex.answers["b"].status in ("missing", "not_run")
+
+
+def test_stored_outputs_are_ignored_and_cleared(lease):
+    nb_cells = ["v = 41"]
+    ex = run(nb_cells, [Value("v")], lease)
+    assert ex.answers["v"].value == 41
+
+
+def test_kernel_sees_nothing_of_the_host(lease):
+    ex = run(["import os\nhome = os.getcwd()\nenv = dict(os.environ)\n"
+              "seen = sorted(os.listdir('/'))\nuid = os.getuid()\n"
+              "status = open('/proc/self/status').read()\n"
+              "caps = [l for l in status.splitlines() if l.startswith(('CapEff', 'CapBnd', 'NoNewPrivs', 'Seccomp:'))]"],
+             [Value("home"), Value("env"), Value("seen"), Value("uid"), Value("caps")], lease)
+    a = {k: v.value for k, v in ex.answers.items()}
+    assert a["home"] == "/home/student" and a["uid"] == lease.uid
+    assert "HOME" in a["env"] and not any(k.startswith(("GRADER", "SSH", "PYTEST")) for k in a["env"])
+    assert "srv" not in a["seen"] and "opt" not in a["seen"] and "var" not in a["seen"]
+    assert "CapEff:\t0000000000000000" in a["caps"] and "CapBnd:\t0000000000000000" in a["caps"]
+    assert "NoNewPrivs:\t1" in a["caps"] and "Seccomp:\t2" in a["caps"]
