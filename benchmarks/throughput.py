@@ -6,8 +6,9 @@ Both sides execute N copies of the conv-layer model solution. The baseline is wh
 autograde does: each notebook executed in a fresh kernel with nbclient, one after another, with
 no checks. The grader does everything (sandbox, extraction, checks, reports, gradebook).
 Printed per side: submissions per minute, median seconds per submission, CPU seconds per
-submission (all processes, kernels included), and peak memory per worker (the worker process
-plus its kernel's processes, sampled every 0.1 s).
+submission (all processes, kernels included), and peak memory per worker: the proportional
+set size (PSS, so pages shared between processes count once overall) of the worker process and
+all its descendants (forge, kernels), sampled every 0.1 s.
 """
 
 from __future__ import annotations
@@ -60,17 +61,14 @@ class TreeSampler:
         self._thread.join()
 
     def _run(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
         while not self._stop.wait(0.1):
-            parent, rss = {}, {}
+            parent = {}
             for name in os.listdir("/proc"):
                 if not name.isdigit():
                     continue
                 try:
                     stat = Path(f"/proc/{name}/stat").read_text()
-                    fields = stat[stat.rindex(")") + 2:].split()
-                    parent[int(name)] = int(fields[1])
-                    rss[int(name)] = int(fields[21]) * page
+                    parent[int(name)] = int(stat[stat.rindex(")") + 2:].split()[1])
                 except (OSError, ValueError, IndexError):
                     continue
             children: dict[int, list[int]] = {}
@@ -78,26 +76,61 @@ class TreeSampler:
                 children.setdefault(ppid, []).append(pid)
 
             def subtree(pid: int) -> int:
-                return rss.get(pid, 0) + sum(subtree(c) for c in children.get(pid, []))
+                return _pss(pid) + sum(subtree(c) for c in children.get(pid, []))
 
             tops = children.get(self.root, [])
             # `grader grade` runs its workers as children of its own process; the baseline is
             # one process whose children are kernels.
             workers = [c for c in tops if children.get(c)] or [self.root]
             for w in workers:
-                total = subtree(w) if w != self.root else subtree(self.root)
-                self.peak[w] = max(self.peak.get(w, 0), total)
+                self.peak[w] = max(self.peak.get(w, 0), subtree(w))
+
+
+def _pss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def measure(cmd: list[str]) -> tuple[float, float, int, subprocess.CompletedProcess]:
+    """Wall time, CPU seconds of the command and every process it started, peak memory.
+
+    CPU comes from a cpuacct cgroup where one can be made (root): it also counts processes
+    that are killed rather than reaped, as sandboxed kernels are. Elsewhere rusage is used.
+    """
+    group = Path(f"/sys/fs/cgroup/cpuacct/grader-bench-{os.getpid()}")
+    try:
+        group.mkdir()
+    except OSError:
+        group = None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    enter = (lambda: (group / "cgroup.procs").write_text(str(os.getpid()))) if group else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=enter)
     with TreeSampler(proc.pid) as sampler:
         out, err = proc.communicate()
     wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if group is not None:
+        time.sleep(0.5)  # let killed kernels finish dying
+        cpu = int((group / "cpuacct.usage").read_text()) / 1e9
+        for pid in (group / "cgroup.procs").read_text().split():
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
+        time.sleep(0.2)
+        try:
+            group.rmdir()
+        except OSError:
+            pass
+    else:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     peak = max(sampler.peak.values(), default=0)
     return wall, cpu, peak, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 

@@ -126,9 +126,12 @@ def list_packs() -> None:
 @click.option("--regrade", is_flag=True,
               help="Grade everything again, even results the gradebook already holds.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--no-forge", is_flag=True,
+              help="Start every kernel from scratch instead of forking it from a warm, jailed "
+                   "process (slower; the isolation is the same).")
 @limit_options
 def grade(paths: tuple[Path, ...], out: Path, exercise: str | None, seed: int | None,
-          workers: int, regrade: bool, quiet: bool, **kw) -> None:
+          workers: int, regrade: bool, quiet: bool, no_forge: bool, **kw) -> None:
     """Grade notebooks (files, or folders searched for *.ipynb) into --out.
 
     Results are kept in --out/gradebook.sqlite as they come: running the same command again
@@ -146,7 +149,8 @@ def grade(paths: tuple[Path, ...], out: Path, exercise: str | None, seed: int | 
             seed = resolve_seed(book, seed, lambda: secrets.randbelow(2**31))
     except GradebookError as exc:
         raise click.ClickException(str(exc)) from None
-    settings = Settings(tuple(str(d) for d in default_pack_dirs()), box, limits, exercise, seed)
+    settings = Settings(tuple(str(d) for d in default_pack_dirs()), box, limits, exercise, seed,
+                        forge=not no_forge)
     log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     try:
         summary = grade_batch(jobs, out, settings, packs, workers=workers, regrade=regrade,

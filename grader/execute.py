@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 import nbformat
+from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
@@ -82,6 +83,22 @@ class _CappedClient(NotebookClient):
         self.truncated: set[int] = set()
         self.probe_cells: dict[int, str] = {}
         """Probe cell index -> the start every genuine reply to it has (its request id)."""
+
+    async def async_start_new_kernel_client(self):  # type: ignore[override]
+        """nbclient's, with a readiness check that proves IOPub delivers (a kernel_info whose
+        idle status arrives) instead of jupyter_client's fixed 0.2 s IOPub flush."""
+        self.kc = self.km.client()
+        await ensure_async(self.kc.start_channels())
+        end = time.monotonic() + self.startup_timeout
+        while True:
+            msg_id = self.kc.kernel_info()
+            if await _idle_seen(self.kc, msg_id, min(1.0, max(0.05, end - time.monotonic()))):
+                break
+            if time.monotonic() > end or not await self.km.is_alive():
+                self.kc.stop_channels()
+                raise RuntimeError("the kernel did not answer kernel_info")
+        self.kc.allow_stdin = False
+        return self.kc
 
     def process_message(self, msg, cell, cell_index):  # type: ignore[override]
         probe = cell_index in self.probe_cells
@@ -342,6 +359,22 @@ def _settle(result: Execution, pending: list[Request]) -> None:
         result.answers[req.key] = Answer(req, status, message=why, args=_args(req))
     pending.clear()
     return None
+
+
+async def _idle_seen(kc, msg_id: str, timeout: float) -> bool:
+    """Wait for the IOPub 'idle' status answering `msg_id`."""
+    end = time.monotonic() + timeout
+    while (left := end - time.monotonic()) > 0:
+        try:
+            msg = await kc.get_iopub_msg(timeout=left)
+        except Exception:  # queue.Empty
+            return False
+        if not isinstance(msg, dict) or not isinstance(msg.get("parent_header"), dict):
+            continue
+        if msg["parent_header"].get("msg_id") == msg_id and msg.get("msg_type") == "status" \
+                and msg.get("content", {}).get("execution_state") == "idle":
+            return True
+    return False
 
 
 def _longer(msg: dict, limit: int) -> bool:

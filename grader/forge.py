@@ -1,43 +1,50 @@
 """A kernel forge: one long-lived, already jailed process per grader worker that has torch,
 numpy, IPython and ipykernel imported and forks a fresh, fully jailed kernel per submission.
 
-Why: a JailedKernel pays ~0.5 s of CPU to start Python and ipykernel, and every submission then
-pays ~1.1 s for `import torch`. A forked kernel inherits all of that, copy-on-write.
+Why: a JailedKernel costs about 1.1 s of CPU per submission, most of it the pack's prelude
+`import torch` (0.8 s), the rest starting Python and ipykernel. A forked kernel inherits both,
+copy-on-write: about 0.1 s of CPU and 0.08 s of wall time per kernel
+(benchmarks/forge_startup.py).
 
 Layout (host pid namespace on the left):
 
-    grader worker ── bwrap ── (bwrap init) ── forge            root, all capabilities, jailed
+    grader worker ── bwrap ── (bwrap init) ── forge           root, capabilities, jailed
                                                 │  fork per kernel, into a new pid namespace
                                                 └─ warden      pid 1 of the kernel's namespaces,
                                                      │         root without any capability
                                                      └─ kernel  sandbox uid, no capability,
-                                                                 rlimits, cgroups, ipykernel
+                                                                 rlimits, cgroups, seccomp
 
-The forge jail is `sandbox.bwrap_args` (the same read-only system, Python installation, /etc
+The forge's jail is `sandbox.bwrap_args` (the same read-only system, Python installation, /etc
 files, no network, no project, reference or output folder) without the final setpriv: the forge
-stays root *inside its jail* because it needs to mount and change uid for each kernel. It never
-runs student code: it reads requests from the host on a socket, forks, and reaps.
+stays root *inside its jail* because it mounts and changes uid for each kernel. It never runs
+student code: it reads requests from the host on a socket pair, forks and reaps. Its program
+(this file) arrives on that socket, so it is not on any command line a kernel can read.
 
 Per kernel the forge forks a *warden* as pid 1 of a new pid namespace. The warden unshares new
-mount, network, ipc, uts and (after joining the kernel's memory and pids cgroups) cgroup
-namespaces; unmounts the cgroup folders, the other kernels' folders and the forge's /tmp;
-mounts fresh size-limited tmpfs on /tmp and /home/student, a fresh devpts and a new /proc;
-brings loopback up; then forks the kernel and drops every capability itself. The kernel sets
-its session, rlimits, environment and working folder, drops the bounding set, sets
-no_new_privs, clears its groups, becomes the sandbox uid/gid (which clears its capabilities),
-checks /proc/self/status, reports "ok" on a pipe and only then runs IPKernelApp with the
-connection file the host wrote. When the kernel exits the warden exits, and the kernel of the
-machine kills every process left in the namespace (daemons included).
+mount, network, ipc and uts namespaces, joins the kernel's memory and pids cgroups (the host
+creates them, as for JailedKernel) and then a new cgroup namespace; it unmounts the cgroup
+folders, the forge's /tmp (with every other kernel's folder) and home, /proc and devpts, and
+mounts fresh ones: size-limited tmpfs on /tmp (holding only this kernel's connection folder,
+bound back at its host path) and /home/student, a new devpts and a /proc of the new pid
+namespace (/proc/sys, sysrq-trigger, irq and bus read-only). Nothing of the forge stays covered
+underneath. It brings loopback up, forks the kernel, drops every capability and its bounding
+set itself, and waits. The kernel sets its session, rlimits, oom_score_adj, environment and
+working folder, drops the bounding set, sets no_new_privs, clears its groups, becomes the
+sandbox uid/gid (which clears its capabilities), checks /proc/self/status, takes a new session
+keyring and empties the uid's keyrings, loads JailedKernel's seccomp filter (grader/seccomp.py),
+reports "ok" on a pipe and only then runs IPKernelApp with the connection file the host wrote.
+When the kernel exits the warden exits, and Linux kills every process left in the namespace
+(daemons included).
 
 The host gets a pidfd of the warden (over SCM_RIGHTS): readable exactly when the warden, hence
 the kernel, is gone (nbclient's is_alive), and SIGKILL through it ends the whole namespace.
 Connection files use the ipc transport in a host folder bound into the forge at the same path,
-as with JailedKernel.
+as with JailedKernel; once the kernel is up, the host takes the file and folder back.
 
-This file is also the forge's program: the host runs its text with `python -c` inside the jail,
-where the package is not importable, so the server half uses only the standard library (and
-jupyter_client, which ipykernel imports anyway); the grader imports are made only when this
-module is imported as `grader.forge`.
+This file is also the forge's program. Inside the jail the package is not importable, so the
+server half uses only the standard library (and jupyter_client, which ipykernel imports anyway);
+the grader's own modules are imported only when this module is imported as `grader.forge`.
 """
 
 from __future__ import annotations
@@ -300,7 +307,9 @@ def _serve(argv: list[str]) -> None:
             elif req.get("op") == "ping":
                 _reap(wardens)
                 reply = {"ok": True, "pid": os.getpid(), "wardens": sorted(wardens),
-                         "threads": len(os.listdir("/proc/self/task"))}
+                         "threads": len(os.listdir("/proc/self/task")),
+                         "fds": len(os.listdir("/proc/self/fd")),
+                         "rss_kib": int(_status_fields()["VmRSS"].split()[0])}
             elif req.get("op") == "exit":
                 sock.send(json.dumps({"ok": True}).encode())
                 return
@@ -520,7 +529,10 @@ def _kernel(req: dict, status_w: int) -> None:
             raise RuntimeError(f"privileges not dropped: {wrong} {st.get('Uid')} {st.get('Gid')}")
         if "numpy.random" in sys.modules:  # inherited state would repeat in every kernel
             sys.modules["numpy.random"].seed()
-        _load_seccomp(base64.b64decode(req.get("seccomp", "")))  # as bwrap --seccomp does
+        program = base64.b64decode(req.get("seccomp", ""))
+        _load_seccomp(program)  # last, as bwrap --seccomp does before exec
+        if program and _status_fields().get("Seccomp") != "2":
+            raise RuntimeError("the seccomp filter is not in force")
         import ipykernel
         launcher = os.path.join(os.path.dirname(os.path.dirname(ipykernel.__file__)),
                                 "ipykernel_launcher.py")
@@ -759,9 +771,11 @@ class Forge:
         return self.request({"op": "ping"}, timeout=10)[0]
 
     def log_tail(self, n: int = 2000) -> str:
+        if self.root is None:
+            return ""
         try:
-            return (self.root / "forge.log").read_bytes()[-n:].decode(errors="replace")  # type: ignore[operator]
-        except (OSError, TypeError):
+            return (self.root / "forge.log").read_bytes()[-n:].decode(errors="replace")
+        except OSError:
             return ""
 
     # kernels

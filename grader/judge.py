@@ -26,7 +26,8 @@ from .wire import Answer, Call
 
 CHECK_SECONDS = 30
 _NO_PLUGINS = ("cacheprovider", "stepwise", "pastebin", "junitxml", "doctest", "debugging",
-               "faulthandler", "randomly", "xdist")
+               "faulthandler", "randomly", "xdist", "unraisableexception", "threadexception",
+               "logging", "setuponly", "setupplan", "nose")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import numpy as np
 from . import __version__
 from .execute import execute_submission
 from .judge import CheckOutcome, run_checks
-from .kernel import JailedKernel
+from .forge import Forge, kernel_factory
 from .limits import Limits
 from .notebook import NotebookError, Submission, read_submission
 from .packs import Pack, PackError, choose
@@ -33,6 +33,8 @@ class Grader:
     limits: Limits
     uid: int
     exercise: str | None = None
+    forge: Forge | None = None
+    """Forks kernels with torch already imported; None starts each kernel from scratch."""
     _placeholders: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def grade(self, path: Path, seed: int) -> SubmissionResult:
@@ -63,11 +65,9 @@ class Grader:
         timings = {"read": time.monotonic() - started}
         requests = pack.requests(np.random.default_rng(seed))
 
-        async def new_kernel() -> JailedKernel:
-            kernel = JailedKernel(self.sandbox, self.limits, self.uid)
-            await kernel.start()
-            return kernel
-
+        fallbacks: list[str] = []
+        new_kernel = kernel_factory(self.forge, self.sandbox, self.limits, self.uid,
+                                    on_fallback=fallbacks.append)
         t0 = time.monotonic()
         execution = asyncio.run(execute_submission(sub.nb, requests, new_kernel=new_kernel,
                                                    limits=self.limits, prelude=pack.prelude))
@@ -76,6 +76,8 @@ class Grader:
             return self._unreadable(execution.infrastructure_error, base, pack)
         t0 = time.monotonic()
         outcomes, problems = run_checks(pack, execution.answers, seed)
+        problems += [f"the kernel forge failed, a kernel was started from scratch: {f}"
+                     for f in fallbacks]
         timings["checks"] = time.monotonic() - t0
         texts = self._free_text(pack, sub)
         questions = score_questions(pack, outcomes, manual_results(pack, texts))

@@ -6,12 +6,14 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from .notebook import file_digest
 from .packs import Pack
 from .pipeline import Grader
 from .results import SubmissionResult
+from .forge import Forge, ForgeUnavailable
 from .sandbox import Sandbox, UidLease, cleanup_stale
 
 
@@ -35,6 +38,8 @@ class Settings:
     limits: Limits
     exercise: str | None
     seed: int
+    forge: bool = True
+    """Fork kernels from a warm, jailed process (bwrap as root only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +55,7 @@ def fingerprint(settings: Settings, packs: dict[str, Pack]) -> str:
     limits and the grader's version."""
     h = hashlib.sha256()
     h.update(f"{__version__}|{settings.seed}|{settings.exercise}|{asdict(settings.limits)}|"
-             f"{settings.sandbox.kind}".encode())
+             f"{settings.sandbox.kind}|{settings.forge}".encode())
     for name in sorted(packs):
         pack = packs[name]
         roots = [pack.root, pack.reference_dir] + ([pack.template] if pack.template else [])
@@ -147,35 +152,92 @@ def _dispatch(jobs: list[Job], settings: Settings, workers: int,
             for job in jobs:
                 done(job, grader.grade(job.path, settings.seed))
         finally:
-            lease.release()
+            _close(grader, lease)
         return
+    queue = list(reversed(jobs))
+    crashes: dict[str, int] = {}
+    while queue:  # each round is one pool; a broken pool leaves the rest for the next
+        queue = _pool_round(queue, settings, workers, done, crashes)
+
+
+def _pool_round(queue: list[Job], settings: Settings, workers: int,
+                done: Callable[[Job, SubmissionResult], None],
+                crashes: dict[str, int]) -> list[Job]:
+    """Grade from `queue` until it is empty or the pool breaks; returns what is left."""
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                             initargs=(settings,)) as pool:
-        pending: dict[Future, Job] = {}
-        queue = list(reversed(jobs))
-        try:
-            while queue or pending:
-                while queue and len(pending) < workers * 2:
-                    job = queue.pop()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                               initargs=(settings,))
+    pending: dict[Future, Job] = {}
+    broken = False
+    try:
+        while (queue or pending) and not broken:
+            while queue and len(pending) < workers * 2 and not broken:
+                job = queue.pop()
+                try:
                     pending[pool.submit(_worker_grade, str(job.path))] = job
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    job = pending.pop(fut)
+                except BrokenProcessPool:
+                    queue.append(job)
+                    broken = True
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                job = pending.pop(fut)
+                try:
                     done(job, fut.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
-            raise
+                except BrokenProcessPool:
+                    broken = True
+                    pending[fut] = job
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        raise
+    if not broken:
+        pool.shutdown(wait=True)
+        return queue
+    pool.shutdown(wait=False, cancel_futures=True)
+    for job in pending.values():  # lost with the pool: retry, up to a point
+        crashes[job.name] = crashes.get(job.name, 0) + 1
+        if crashes[job.name] < MAX_CRASHES:
+            queue.append(job)
+        else:
+            done(job, _crashed(job, settings.seed))
+    return queue
+
+
+MAX_CRASHES = 3
+"""A submission in flight when a worker died this many times is reported as an error."""
+
+
+def _crashed(job: Job, seed: int) -> SubmissionResult:
+    return SubmissionResult(
+        submission=job.name, path=str(job.path), status="error", seed=seed,
+        error="the grader's worker process died while grading this submission, three times (out of "
+              "memory?); run the same command again to retry it", grader_version=__version__)
 
 
 def _make_grader(settings: Settings) -> tuple[Grader, UidLease]:
     from .packs import discover
     packs = discover([Path(p) for p in settings.pack_dirs])
-    lease = UidLease.acquire() if settings.sandbox.kind == "bwrap-root" else UidLease(os.getuid(), None)
-    cleanup_stale(lease.uid if settings.sandbox.kind == "bwrap-root" else None)
-    return Grader(packs, settings.sandbox, settings.limits, lease.uid, settings.exercise), lease
+    root = settings.sandbox.kind == "bwrap-root"
+    lease = UidLease.acquire() if root else UidLease(os.getuid(), None)
+    cleanup_stale(lease.uid if root else None)
+    forge = None
+    if settings.forge and root:
+        try:
+            forge = Forge(settings.sandbox, settings.limits).start()
+        except ForgeUnavailable as exc:
+            print(f"grader: kernels start the slow way (the forge is unavailable: {exc})",
+                  file=sys.stderr)
+    grader = Grader(packs, settings.sandbox, settings.limits, lease.uid, settings.exercise, forge)
+    return grader, lease
+
+
+def _close(grader: Grader, lease: UidLease) -> None:
+    if grader.forge is not None:
+        grader.forge.close()
+    lease.release()
 
 
 # The one piece of module state: a worker process's own Grader, set by its initializer.
@@ -192,6 +254,8 @@ def _worker_init(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     grader, lease = _make_grader(settings)
+    # Pool workers skip atexit; Finalize runs when the pool shuts the worker down.
+    multiprocessing.util.Finalize(None, _close, args=(grader, lease), exitpriority=10)
     _WORKER.update(grader=grader, lease=lease, seed=settings.seed)
 
 

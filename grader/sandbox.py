@@ -207,7 +207,7 @@ def bwrap_args(jail: Jail, limits: Limits) -> list[str]:
     scratch = str(limits.scratch_bytes)
     args += ["--perms", "1777", "--size", scratch, "--tmpfs", "/tmp"]
     made.add("/tmp")
-    args += _mkdirs(HOME, made) + ["--perms", "0755", "--size", scratch, "--tmpfs", HOME]
+    args += _mkdirs(HOME, made) + ["--perms", "1777", "--size", scratch, "--tmpfs", HOME]
     made.add(HOME)
     for root in python_roots():
         args += _mkdirs(root, made) + ["--ro-bind", root, root]

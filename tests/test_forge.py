@@ -146,7 +146,8 @@ def test_kernel_is_the_sandbox_uid_without_capabilities(forge, lease):
                 "except PermissionError:\n    print('EPERM')")
         finally:
             await kernel.close()
-        status, ids, warden, kill = json.loads(out[0]), json.loads(out[1]), json.loads(out[2]), out[3]
+        status, ids, warden = (json.loads(o) for o in out[:3])
+        kill = out[3]
         for key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
             assert int(status[key], 16) == 0, (key, status[key])
             assert int(warden[key], 16) == 0, ("warden", key, warden[key])
@@ -260,6 +261,12 @@ fp = {
                      for l in open('/proc/self/mountinfo')),
     'cgroup': open('/proc/self/cgroup').read(),
     'unshare': libc.unshare(0x10000000), 'ns': sorted(os.listdir('/proc/self/ns')),
+    'fds': sorted({os.readlink(f'/proc/self/fd/{fd}').split('[')[0]  # kinds: history's
+                   for fd in os.listdir('/proc/self/fd')                # journal comes and goes
+                   if os.path.exists(f'/proc/self/fd/{fd}')} - {
+                  '/tmp/.ipython/profile_default/history.sqlite-journal'}),
+    'threads': len(os.listdir('/proc/self/task')),
+    'python': [__import__('sys').path, __import__('sys').argv[0], str(__import__('sys').flags)],
 }
 print(json.dumps(fp))
 """
@@ -290,7 +297,8 @@ def test_same_jail_as_jailed_kernel(forge, lease):
     assert forged["home_writable"] and not jailed["home_writable"]
     jailed_mounts = {tuple(m) for m in jailed["mounts"]}
     forged_mounts = {tuple(m) for m in forged["mounts"]}
-    assert forged_mounts - jailed_mounts <= KNOWN_DIFFERENCES["mounts"], forged_mounts - jailed_mounts
+    extra = forged_mounts - jailed_mounts
+    assert extra <= KNOWN_DIFFERENCES["mounts"], extra
     assert jailed_mounts <= forged_mounts, jailed_mounts - forged_mounts
     diff = {}
     for key in jailed:
@@ -547,6 +555,21 @@ def test_torch_is_already_imported(forge, lease):
     assert loaded == "True" and float(seconds) < 0.05, out[0]
     assert out[1] == "262144.0\n" and out[2] == "3.0\n"
     assert start < 5, f"forged kernel took {start:.2f} s to start"
+
+
+def test_forge_does_not_accumulate_anything(forge, lease):
+    async def cycle(n):
+        for _ in range(n):
+            kernel = await started(forge, lease.uid)
+            await kernel.close()
+
+    run(cycle(3))
+    before = forge.ping()
+    run(cycle(25))
+    after = forge.ping()
+    assert after["wardens"] == [] and after["threads"] == 1
+    assert after["fds"] == before["fds"]
+    assert after["rss_kib"] < before["rss_kib"] + 20 * 1024
 
 
 # --- several forges, restarts, fallback -------------------------------------------------------
