@@ -94,9 +94,12 @@ class JailedKernel:
         except (RuntimeError, asyncio.TimeoutError, OSError) as exc:
             await self.close()
             raise KernelStartError(f"the sandboxed kernel did not start ({exc})") from None
+        self._lock_connection(conn)
+
+    def _lock_connection(self, conn: Path) -> None:
+        """The kernel has read its connection file and made its sockets, and no student code
+        has run yet: take both back, so nothing on the host stays writable by the kernel."""
         if self.sandbox.kind == "bwrap-root":
-            # The kernel has read its connection file and made its sockets, and no student code
-            # has run yet: take both back, so nothing on the host stays writable by the kernel.
             for path, mode in ((conn / "kernel.json", 0o600), (conn, 0o711)):
                 os.chown(path, 0, 0)
                 os.chmod(path, mode)
@@ -105,12 +108,8 @@ class JailedKernel:
         return self.km is not None and await self.km.is_alive()
 
     async def close(self) -> None:
-        km, self.km = self.km, None
-        if km is not None:
-            try:
-                await asyncio.wait_for(km.shutdown_kernel(now=True), 10)
-            except Exception:  # the process may already be gone; clean-up below does the rest
-                pass
+        """End the kernel and every process it started; remove its cgroups and files."""
+        await self._stop()
         if self.cgroup:
             self.peak_memory = sb.cgroup_peak_memory(self.cgroup)
             self.oom_killed = sb.cgroup_oom_killed(self.cgroup)
@@ -123,3 +122,11 @@ class JailedKernel:
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
+
+    async def _stop(self) -> None:
+        km, self.km = self.km, None
+        if km is not None:
+            try:
+                await asyncio.wait_for(km.shutdown_kernel(now=True), 10)
+            except Exception:  # the process may already be gone; clean-up in close does the rest
+                pass
