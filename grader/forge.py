@@ -516,6 +516,7 @@ class ForgedKernel(JailedKernel):
                 "cgroup_procs": procs,
                 "cgroup_mounts": [inside for _, inside in self.forge._cgroup_binds()],
                 "hostname": "sandbox", "timeout": _SPAWN_TIMEOUT,
+                "keep_ro": sb.python_roots() + [inside for _, inside in self.forge.extra_ro],
                 "seccomp": base64.b64encode(self.forge.seccomp).decode()}
 
     async def _stop(self) -> None:

@@ -398,6 +398,11 @@ def _build_filesystem(req: dict) -> None:
     if rel.startswith(".."):
         raise ValueError(f"the connection folder must be under /tmp, not {conn_dir}")
     held = os.open(conn_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    # Read-only folders the kernel needs that live under /tmp (a Python environment in a
+    # checkout under /tmp, say) are carried over into the new /tmp the same way.
+    keep = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            for p in req.get("keep_ro", [])
+            if not os.path.relpath(p, "/tmp").startswith("..") and os.path.isdir(p)]
     # Assemble the new /tmp on the home mount point, then move it into place.
     _mount("tmpfs", home, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch},mode=1777")
     path = home
@@ -407,6 +412,12 @@ def _build_filesystem(req: dict) -> None:
     _mount(f"/proc/self/fd/{held}", path, None, MS_BIND)
     _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
     os.close(held)
+    for folder, fd in keep:
+        target = os.path.join(home, os.path.relpath(folder, "/tmp"))
+        os.makedirs(target, 0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND)
+        _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     _umount("/tmp")  # the forge's /tmp, every kernel folder and the cgroup folders in it
     _mount(home, "/tmp", None, MS_MOVE)
     _umount(home)  # the forge's home

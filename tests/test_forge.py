@@ -28,6 +28,8 @@ from grader.kernel import JailedKernel
 from grader.limits import GIB, Limits
 
 ROOT = Path(__file__).resolve().parents[1]
+UNDER_TMP = ROOT.relative_to("/tmp").parts[0] if ROOT.is_relative_to("/tmp") else None
+"""The checkout's top folder when it lives under /tmp (its .venv is then kept in every /tmp)."""
 
 
 def _sandbox() -> sb.Sandbox | None:
@@ -218,8 +220,8 @@ def test_forge_runs_jailed_without_the_host_environment(forge):
     environ = Path(f"/proc/{pid}/environ").read_bytes()
     assert SECRET.encode() not in environ and b"GRADER_FORGE_TEST_SECRET" not in environ
     root = Path(f"/proc/{pid}/root")
-    assert sorted(os.listdir(root / "work" / "main")) == [".venv"]
-    assert not (root / "work" / "main" / "reference").exists()
+    assert sorted(os.listdir(root / ROOT.relative_to("/"))) == [".venv"]
+    assert not (root / ROOT.relative_to("/") / "reference").exists()
     assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
     assert os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
     assert forge.info["threads"] == 1  # nothing but the main thread exists at fork time
@@ -228,7 +230,7 @@ def test_forge_runs_jailed_without_the_host_environment(forge):
 
 # --- the same jail as JailedKernel ------------------------------------------------------------
 
-FINGERPRINT = r"""
+FINGERPRINT = f"PROJECT, PARENT = {str(ROOT)!r}, {str(ROOT.parent)!r}\n" + r"""
 import ctypes, json, os, resource, socket, subprocess
 def status(pid):
     return {l.split(':')[0]: l.split(':', 1)[1].strip() for l in open(f'/proc/{pid}/status')}
@@ -254,9 +256,9 @@ fp = {
     'connect': errno_of(socket.create_connection, ('127.0.0.1', 22), 1),
     'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),
     'ls': {d: sorted(map(conn, os.listdir(d))) for d in ('/', '/etc', '/dev', '/home', '/tmp',
-                                                          '/work', '/work/main', '/root')},
+                                                          PARENT, PROJECT, '/root')},
     'writable': {d: os.access(d, os.W_OK) for d in ('/', '/etc', '/dev', '/dev/shm', '/tmp',
-                                                     '/usr', '/work/main/.venv', '/proc/sys')},
+                                                     '/usr', PROJECT + '/.venv', '/proc/sys')},
     'mounts': sorted((conn(l.split()[4]), l.split()[5].split(',')[0], l.split(' - ')[1].split()[0])
                      for l in open('/proc/self/mountinfo')),
     'cgroup': open('/proc/self/cgroup').read(),
@@ -319,7 +321,7 @@ def test_same_jail_as_jailed_kernel(forge, lease):
 
 def test_kernel_sees_neither_project_nor_other_kernels(forge, lease):
     view = ("import os, json\n"
-            "print(json.dumps({'work_main': sorted(os.listdir('/work/main')), "
+            f"print(json.dumps({{'work_main': sorted(os.listdir({str(ROOT)!r})), "
             "'root': sorted(os.listdir('/')), "
             "'tmp': sorted(os.listdir('/tmp')), "
             "'home': sorted(os.listdir(os.path.expanduser('~'))), "
@@ -351,7 +353,7 @@ def test_kernel_sees_neither_project_nor_other_kernels(forge, lease):
     for v in (a, b, c):
         assert v["work_main"] == [".venv"]
         assert "sys" not in v["root"] and "run" not in v["root"]
-        visible = [d for d in v["tmp"] if not d.startswith(".")]
+        visible = [d for d in v["tmp"] if not d.startswith(".") and d != UNDER_TMP]
         assert len(visible) == 1 and visible[0].startswith("grader-kernel-"), v["tmp"]
         assert len(v["forge_dir"]) == 1, v["forge_dir"]  # only its own folder
         assert not any(".cgroup" in m or "cgroup" in m for m in v["mounts"])
