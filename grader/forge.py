@@ -512,7 +512,7 @@ class ForgedKernel(JailedKernel):
                    ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", lim.processes)]
         procs = self.forge._cgroup_procs(self.cgroup) if self.cgroup else []
         return {"op": "spawn", "uid": self.uid, "conn_dir": str(conn), "home": sb.HOME,
-                "scratch": lim.scratch_bytes, "env": sb.kernel_env(lim), "rlimits": rlimits,
+                "scratch": lim.scratch_bytes, "env": sb.kernel_env(), "rlimits": rlimits,
                 "cgroup_procs": procs,
                 "cgroup_mounts": [inside for _, inside in self.forge._cgroup_binds()],
                 "hostname": "sandbox", "timeout": _SPAWN_TIMEOUT,

@@ -149,9 +149,8 @@ def python_roots() -> list[str]:
     return sorted(roots)
 
 
-def kernel_env(limits: Limits) -> dict[str, str]:
+def kernel_env() -> dict[str, str]:
     """The whole environment of a sandboxed kernel: nothing is inherited from the host."""
-    del limits
     return {
         "HOME": HOME,
         "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
@@ -214,7 +213,7 @@ def bwrap_args(jail: Jail, limits: Limits) -> list[str]:
     args += _mkdirs(str(jail.conn_dir), made) + ["--bind", str(jail.conn_dir), str(jail.conn_dir)]
     for host, inside in jail.extra_ro:
         args += _mkdirs(inside, made) + ["--ro-bind", host, inside]
-    for key, value in kernel_env(limits).items():
+    for key, value in kernel_env().items():
         args += ["--setenv", key, value]
     if jail.seccomp:
         args += ["--seccomp", "3"]  # opened on fd 3 by the launch script

@@ -186,7 +186,7 @@ def test_rlimits_environment_and_hostname(forge, lease):
                       "RLIMIT_NOFILE": [512] * 2, "RLIMIT_CORE": [0, 0]}
         env = json.loads(out[1])
         assert SECRET not in out[1] and "GRADER_FORGE_TEST_SECRET" not in env
-        for key, value in sb.kernel_env(limits).items():
+        for key, value in sb.kernel_env().items():
             assert env[key] == value
         assert out[2] == "sandbox\n"
         assert "File too large" in out[3]
