@@ -2,7 +2,6 @@
 ones (tests/corpus/conv_layer), graded as one batch: every verdict must match the expected one."""
 
 import json
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -1,7 +1,6 @@
 """The gradebook: results kept as they come, resumed after kill -9, manual awards."""
 
 import csv
-import json
 import os
 import re
 import signal

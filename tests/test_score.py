@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import pytest
 
 from grader.judge import CheckOutcome
 from grader.packs import load_pack
