@@ -43,6 +43,9 @@ class Sandbox:
     bwrap: str = ""
     setpriv: str = ""
     cgroups: bool = False
+    reset_signals: tuple[str, ...] = ()
+    """A command prefix that gives the kernel default signal dispositions, whatever the grader
+    ignores (nohup's SIGHUP, say); empty where `env --default-signal` is unavailable."""
 
     @property
     def isolated(self) -> bool:
@@ -55,7 +58,7 @@ def detect_sandbox(*, enabled: bool = True) -> Sandbox:
     With enabled=False (the user's explicit --no-sandbox) no isolation is used.
     """
     if not enabled:
-        return Sandbox(kind="none")
+        return Sandbox(kind="none", reset_signals=_signal_reset())
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(
@@ -85,7 +88,17 @@ def detect_sandbox(*, enabled: bool = True) -> Sandbox:
         raise SandboxUnavailable(f"bubblewrap cannot create a sandbox: {why}. Fix: {hint}; or "
                                  "pass --no-sandbox to grade without isolation.")
     return Sandbox(kind="bwrap-root" if root else "bwrap-user", bwrap=bwrap, setpriv=setpriv,
-                   cgroups=root and _cgroups_usable())
+                   cgroups=root and _cgroups_usable(), reset_signals=_signal_reset())
+
+
+def _signal_reset() -> tuple[str, ...]:
+    env = shutil.which("env") or "/usr/bin/env"
+    try:
+        ok = subprocess.run([env, "--default-signal", "true"], capture_output=True,
+                            timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    return (env, "--default-signal") if ok else ()
 
 
 def _cgroups_usable() -> bool:
@@ -244,12 +257,12 @@ def kernel_argv(jail: Jail, limits: Limits, python: str = sys.executable) -> lis
     """The full launch command, with jupyter_client's `{connection_file}` placeholder."""
     kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     if not jail.sandbox.isolated:
-        return rlimit_args(limits, per_user_procs=False) + kernel
+        return [*jail.sandbox.reset_signals, *rlimit_args(limits, per_user_procs=False), *kernel]
     owner = str(jail.uid) if jail.sandbox.kind == "bwrap-root" else "-"
     procs = [str(p / "cgroup.procs") for p in cgroup_dirs(jail.cgroup)] if jail.cgroup else []
     inner = rlimit_args(limits, per_user_procs=jail.sandbox.kind == "bwrap-root") + kernel
     return (["/bin/sh", "-c", _ENTER, "grader-enter", "{connection_file}", owner,
-             jail.seccomp or "-", *procs, "--"]
+             jail.seccomp or "-", *procs, "--", *jail.sandbox.reset_signals]
             + bwrap_args(jail, limits) + inner)
 
 

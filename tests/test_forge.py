@@ -263,10 +263,11 @@ fp = {
                      for l in open('/proc/self/mountinfo')),
     'cgroup': open('/proc/self/cgroup').read(),
     'unshare': libc.unshare(0x10000000), 'ns': sorted(os.listdir('/proc/self/ns')),
-    'fds': sorted({os.readlink(f'/proc/self/fd/{fd}').split('[')[0]  # kinds: history's
-                   for fd in os.listdir('/proc/self/fd')                # journal comes and goes
-                   if os.path.exists(f'/proc/self/fd/{fd}')} - {
-                  '/tmp/.ipython/profile_default/history.sqlite-journal'}),
+    'fds': sorted({os.readlink(f'/proc/self/fd/{fd}').split('[')[0]  # kinds: IPython's history
+                   for fd in os.listdir('/proc/self/fd')                # thread opens and closes
+                   if os.path.exists(f'/proc/self/fd/{fd}')} - {        # these in the background
+                  '/tmp/.ipython/profile_default/history.sqlite-journal',
+                  '/tmp/.ipython/profile_default'}),
     'threads': len(os.listdir('/proc/self/task')),
     'python': [__import__('sys').path, __import__('sys').argv[0], str(__import__('sys').flags)],
 }
