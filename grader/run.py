@@ -93,7 +93,9 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
                 reused += 1
             else:
                 todo.append(job)
-        bar = _bar(len(jobs), reused, progress)
+        bar = _bar(len(todo), 0, progress)
+        if reused and not progress:
+            report(f"{reused} submissions unchanged since the last run; grading {len(todo)}")
         errors = 0
 
         def done(job: Job, result: SubmissionResult) -> None:
@@ -137,8 +139,14 @@ def _bar(total: int, initial: int, enabled: bool):
     if not enabled:
         return None
     from tqdm import tqdm
-    return tqdm(total=total, initial=initial, unit="nb", dynamic_ncols=True, file=sys.stderr,
-                desc="grading", smoothing=0.1)
+    try:
+        sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+    except OSError:
+        sized = False
+    # A terminal that reports no width (some CI ptys) gets a fixed-width bar.
+    return tqdm(total=total, initial=initial, unit="nb", file=sys.stderr, desc="grading",
+                smoothing=0.1, dynamic_ncols=sized, ncols=None if sized else 100,
+                nrows=None if sized else 20)
 
 
 def _dispatch(jobs: list[Job], settings: Settings, workers: int,

@@ -148,3 +148,28 @@ def test_quiet_silences_progress_and_plain_lines_otherwise(tmp_path):
     assert "tiny-correct: 3/3" in loud.stderr
     quiet = run_grader("grade", nb, "--out", str(tmp_path / "b"), "--quiet")
     assert quiet.stderr.strip() == "" and quiet.returncode == 0
+
+
+def test_progress_bar_with_eta_on_a_terminal(tmp_path):
+    import pty
+
+    subs = copies(tmp_path / "subs", 3)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the grader on a pseudo-terminal
+        os.environ.update(grader_env())
+        os.execv(GRADER, [GRADER, "grade", str(subs), "--out", str(tmp_path / "out")])
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status = os.waitpid(pid, 0)
+    text = b"".join(chunks).decode(errors="replace").replace("\r", "\n")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    bars = [line for line in text.splitlines() if line.startswith("grading:")]
+    assert any("3/3" in b and "100%" in b for b in bars), text
+    assert any("<" in b and "nb/s" in b or "s/nb" in b for b in bars)  # rate and ETA shown
