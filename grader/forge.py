@@ -189,7 +189,9 @@ class Forge:
         args = [a for a in args[:-1] if a != "--unshare-cgroup-try"]
         for host, inside in self._cgroup_binds():
             args += ["--bind", host, inside]
-        return args + ["--", self.python, "-c", self._BOOT, str(fd), ",".join(self.preload)]
+        # Default signal dispositions, as for JailedKernel: forked kernels inherit the forge's.
+        return [*self.sandbox.reset_signals, *args, "--", self.python, "-c", self._BOOT, str(fd),
+                ",".join(self.preload)]
 
     def _cgroup_binds(self) -> list[tuple[str, str]]:
         """(host folder, path in the forge) of the grader's cgroup folders, e.g.
