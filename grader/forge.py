@@ -67,18 +67,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
-from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.provisioning import LocalProvisioner
 
 from . import sandbox as sb
 from .forge_server import _SPAWN_TIMEOUT, DEFAULT_PRELOAD
-from .kernel import JailedKernel, KernelStartError, _CappedContext
+from .kernel import JailedKernel, KernelStartError
 from .limits import Limits
 from .seccomp import write_filter
 
 _SOURCE = (Path(__file__).parent / "forge_server.py").read_bytes()
 """The forge's program, as installed: the forge runs the same version as the host side."""
-_SPEC = "grader-forge"
 _START_TIMEOUT = 120.0
 
 
@@ -439,21 +437,9 @@ class ForgedKernel(JailedKernel):
         conn = root / "conn"
         conn.mkdir(mode=0o700)
         os.chown(conn, self.uid, self.uid)
-        if self.sandbox.cgroups:
-            self.cgroup = f"k{os.getpid()}-{uuid.uuid4().hex[:10]}"
-            sb.create_cgroup(self.cgroup, self.limits)
-        spec_dir = root / "kernels" / _SPEC
-        spec_dir.mkdir(parents=True)
-        spec = {"argv": ["grader-forge", "-f", "{connection_file}"],
-                "display_name": "Python (grader forge)", "language": "python",
-                "interrupt_mode": "message"}
-        (spec_dir / "kernel.json").write_text(json.dumps(spec))
-        self._context = _CappedContext()
-        km = AsyncKernelManager(
-            kernel_name=_SPEC, transport="ipc", context=self._context,
-            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(root / "kernels")]),
-            connection_file=str(conn / "kernel.json"))
-        km.ip = str(conn / "k")
+        self._new_cgroup()
+        # The argv is never executed: the provisioner below asks the forge instead.
+        km = self._manager(root, conn, ["grader-forge", "-f", "{connection_file}"])
         km.kernel_id = uuid.uuid4().hex
         prov = _ForgeProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
         prov.forge = self.forge

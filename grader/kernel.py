@@ -63,23 +63,11 @@ class JailedKernel:
         conn.mkdir(mode=0o700)
         if self.sandbox.kind == "bwrap-root":
             os.chown(conn, self.uid, self.uid)
-        if self.sandbox.cgroups:
-            self.cgroup = f"k{os.getpid()}-{uuid.uuid4().hex[:10]}"
-            sb.create_cgroup(self.cgroup, self.limits)
+        self._new_cgroup()
         bpf = root / "seccomp.bpf"
         jail = sb.Jail(self.sandbox, conn, self.uid, self.cgroup, self.extra_ro,
                        str(bpf) if write_filter(bpf) else "")
-        spec_dir = root / "kernels" / _SPEC
-        spec_dir.mkdir(parents=True)
-        spec = {"argv": sb.kernel_argv(jail, self.limits), "display_name": "Python (grader jail)",
-                "language": "python", "interrupt_mode": "message"}
-        (spec_dir / "kernel.json").write_text(json.dumps(spec))
-        self._context = _CappedContext()
-        km = AsyncKernelManager(
-            kernel_name=_SPEC, transport="ipc", context=self._context,
-            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(root / "kernels")]),
-            connection_file=str(conn / "kernel.json"))
-        km.ip = str(conn / "k")
+        km = self._manager(root, conn, sb.kernel_argv(jail, self.limits))
         self.km = km
         try:
             await asyncio.wait_for(
@@ -95,6 +83,27 @@ class JailedKernel:
             await self.close()
             raise KernelStartError(f"the sandboxed kernel did not start ({exc})") from None
         self._lock_connection(conn)
+
+    def _new_cgroup(self) -> None:
+        if self.sandbox.cgroups:
+            self.cgroup = f"k{os.getpid()}-{uuid.uuid4().hex[:10]}"
+            sb.create_cgroup(self.cgroup, self.limits)
+
+    def _manager(self, root: Path, conn: Path, argv: list[str]) -> AsyncKernelManager:
+        """A kernel manager launching `argv` over the ipc transport in `conn`, through a kernel
+        spec of its own. Interrupts go by message: a signal would reach bwrap, not the kernel."""
+        spec_dir = root / "kernels" / _SPEC
+        spec_dir.mkdir(parents=True)
+        spec = {"argv": argv, "display_name": "Python (grader jail)", "language": "python",
+                "interrupt_mode": "message"}
+        (spec_dir / "kernel.json").write_text(json.dumps(spec))
+        self._context = _CappedContext()
+        km = AsyncKernelManager(
+            kernel_name=_SPEC, transport="ipc", context=self._context,
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(root / "kernels")]),
+            connection_file=str(conn / "kernel.json"))
+        km.ip = str(conn / "k")
+        return km
 
     def _lock_connection(self, conn: Path) -> None:
         """The kernel has read its connection file and made its sockets, and no student code
