@@ -34,7 +34,12 @@ def response(answers, reference, name: str, transpose: bool, K: np.ndarray, how:
     if expected is None or 0 in expected.shape:
         fail(f"X_diag (shape {X.shape}) is too small to apply {how}.", answer=X,
              hint="Use an image larger than the kernel in both directions.")
-    actual = as_array(given, name, ndim=2)
+    actual = as_array(given, name)
+    while actual.ndim > 2 and actual.shape[0] == 1:  # e.g. (1, 1, h, w) from F.conv2d
+        actual = actual[0]
+    if actual.ndim != 2:
+        fail(f"`{name}` should be a 2-D tensor, but it has shape {tuple(actual.shape)}.",
+             answer=actual)
     if not same(actual, expected):
         hint = "It should be exactly " + how + "."
         if actual.shape != expected.shape:

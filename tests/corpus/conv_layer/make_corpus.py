@@ -812,6 +812,22 @@ sub(name="single_dot_identity_blur",
         '''),
     })
 
+sub(name="responses_from_conv2d_4d",
+    why="The responses come from torch.nn.functional.conv2d, shaped (1, 1, h, w): the same "
+        "cross-correlation, with batch and channel axes.",
+    code={
+        "1.1": src('''
+            import torch.nn.functional as F
+
+            def xcorr(X, K):
+                return F.conv2d(X[None, None], K[None, None])
+
+            X_diag = torch.tril(torch.ones(6, 8))
+            Y_diag = xcorr(X_diag, K)
+        '''),
+        "1.2": "Y_diag_Xt = xcorr(X_diag.T.contiguous(), K)",
+        "1.3": "Y_diag_Kt = xcorr(X_diag, K.T.contiguous())"})
+
 sub(name="ydiag_with_kt",
     why="Y_diag is computed with K.T by mistake (Y_diag_Kt is right).",
     fail=["1.1"],
