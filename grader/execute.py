@@ -26,7 +26,8 @@ from nbformat import NotebookNode
 from .kernel import JailedKernel, KernelStartError
 from .limits import Limits
 from .messages import sanitize
-from .wire import MAX_REPLY_CHARS, MIME, Answer, BadReply, Request, decode_reply, encode_request
+from .wire import (MAX_REPLY_CHARS, MIME, Answer, BadReply, Call, Request, Value, decode_reply,
+                   encode_requests)
 
 MAX_RESTARTS = 4
 MAX_REPLIES_CHARS = 48 * 1024 * 1024
@@ -81,8 +82,8 @@ class _CappedClient(NotebookClient):
         self._budget = output_chars
         self._used: dict[int, int] = {}
         self.truncated: set[int] = set()
-        self.probe_cells: dict[int, str] = {}
-        """Probe cell index -> the start every genuine reply to it has (its request id)."""
+        self.probe_cells: dict[int, set[str]] = {}
+        """Probe cell index -> how each genuine reply to it starts (its request's id)."""
 
     async def async_start_new_kernel_client(self):  # type: ignore[override]
         """nbclient's, with a readiness check that proves IOPub delivers (a kernel_info whose
@@ -112,9 +113,14 @@ class _CappedClient(NotebookClient):
 
     def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
         if cell_index in self.probe_cells:
+            # Keep the first reply to each request of this cell, and nothing else.
             text = msg["content"].get("data", {}).get(MIME, "")
-            genuine = msg["msg_type"] == "display_data" and text.startswith(self.probe_cells[cell_index])
-            return super().output(outs, msg, display_id, cell_index) if genuine and not outs else None
+            waiting = self.probe_cells[cell_index]
+            head = text[:text.find(",") + 1]
+            if msg["msg_type"] != "display_data" or head not in waiting:
+                return None
+            waiting.discard(head)
+            return super().output(outs, msg, display_id, cell_index)
         content = msg["content"]
         if msg["msg_type"] == "stream":
             size = len(content["text"])
@@ -298,7 +304,7 @@ async def _silent(client: _CappedClient, code: str, timeout: float) -> str:
     cell = nbformat.v4.new_code_cell(code)
     client.nb.cells.append(cell)
     idx = len(client.nb.cells) - 1
-    client.probe_cells[idx] = "-"  # no reply expected
+    client.probe_cells[idx] = set()  # no reply expected
     client.timeout = max(1, int(timeout))
     return await _run_cell(client, cell, idx, timeout)
 
@@ -314,51 +320,66 @@ async def _ask_all(client, work, pending: list[Request], limits: Limits, deadlin
         pending.clear()
         return None
     while pending:
-        req = pending.pop(0)
         if time.monotonic() >= deadline:
-            pending.insert(0, req)
             _give_up(result, [], {}, pending, "notebook time limit reached")
             return None
+        group = _next_group(pending, result)
+        if not group:
+            continue
+        ids = [secrets.randbits(48) for _ in group]
+        code = f"__grader_probe__({encode_requests(list(zip(group, ids)))!r})"
+        status, detail, cell = await _probe(client, code, limits.cell_timeout, ids)
+        result.reply_chars += sum(len(str(o.get("data", {}).get(MIME, ""))) for o in cell.outputs)
+        answered = {req.key: _read_answer(cell, req, rid) for req, rid in zip(group, ids)}
+        missing = [req for req in group if answered[req.key].status == "no_reply"]
+        for req in group:  # compared by key: requests hold arrays
+            if answered[req.key].status != "no_reply":
+                result.answers[req.key] = answered[req.key]
+        if not missing:
+            continue
+        culprit, rest = missing[0], missing[1:]
+        verdict, what = {"died": ("kernel_died", "crashed the kernel"),
+                         "hung": ("timeout", "hung"),
+                         "timeout": ("timeout", "ran out of time")}.get(
+            status, ("no_reply", f"failed ({detail or 'no reply'})"))
+        result.answers[culprit.key] = Answer(culprit, verdict, args=_args(culprit), message=(
+            "the kernel died while this was evaluated" if status == "died" else
+            "it did not finish within the time limit" if verdict == "timeout" else
+            f"no answer came back ({detail or 'no reply'})"))
+        if isinstance(culprit, Call):
+            # One failure per function is enough: its other calls are not made.
+            result.broken[culprit.name] = (verdict, f"not evaluated: a call of {culprit.name} {what}")
+        pending[:0] = [r for r in rest if r.name not in result.broken]
+        for req in rest:
+            if req.name in result.broken:
+                status_, why = result.broken[req.name]
+                result.answers[req.key] = Answer(req, status_, message=why, args=_args(req))
+        if status in ("died", "hung"):
+            result.events.append(f"Evaluating {culprit.key} {what}; "
+                                 + (f"{culprit.name} was not called again, and " if isinstance(culprit, Call) else "")
+                                 + "the notebook was re-run to evaluate the rest.")
+            return status if pending else None
+    return None
+
+
+def _next_group(pending: list[Request], result: Execution) -> list[Request]:
+    """The next probe cell's requests: every value, or every call of one function, that is
+    still pending. Calls of a function that already failed are answered without asking."""
+    head = pending[0]
+    same = [r for r in pending if type(r) is type(head) and (isinstance(r, Value) or r.name == head.name)]
+    taken = {id(r) for r in same}
+    pending[:] = [r for r in pending if id(r) not in taken]
+    group = []
+    for req in same:
         if req.name in result.broken:
-            # One crash or hang per function is enough: its other calls are not made.
             status, why = result.broken[req.name]
             result.answers[req.key] = Answer(req, status, message=why, args=_args(req))
-            continue
-        if result.reply_chars > MAX_REPLIES_CHARS:
+        elif result.reply_chars > MAX_REPLIES_CHARS:
             result.answers[req.key] = Answer(req, "unreadable", args=_args(req), message=(
                 "not read: the earlier answers were already too large"))
-            continue
-        rid = secrets.randbits(48)
-        code = f"__grader_probe__({encode_request(req, rid)!r})"
-        status, detail, cell = await _probe(client, code, limits.cell_timeout, rid)
-        if status == "ok":
-            answer = _read_answer(cell, req, rid)
-            result.reply_chars += sum(len(str(o.get("data", {}).get(MIME, ""))) for o in cell.outputs)
-            result.answers[req.key] = answer
-            continue
-        if status in ("died", "hung"):
-            verdict = "kernel_died" if status == "died" else "timeout"
-            why = ("the kernel died while this was evaluated" if status == "died"
-                   else "it did not finish and ignored the interrupt")
-            result.answers[req.key] = Answer(req, verdict, message=why, args=_args(req))
-            result.broken[req.name] = (verdict, f"not evaluated: an earlier call of {req.name} "
-                                       + ("crashed the kernel" if status == "died" else "hung"))
-            result.events.append(f"Evaluating {req.key} {'killed the kernel' if status == 'died' else 'hung'}; "
-                                 f"{req.name} was not called again, and the notebook was re-run to "
-                                 "evaluate the rest.")
-            return status if any(r.name not in result.broken for r in pending) else _settle(result, pending)
-        result.answers[req.key] = Answer(req, "timeout" if status == "timeout" else "no_reply",
-                                         message=detail, args=_args(req))
-    return None
-
-
-def _settle(result: Execution, pending: list[Request]) -> None:
-    """Everything left calls a broken function: answer it without a new kernel."""
-    for req in pending:
-        status, why = result.broken[req.name]
-        result.answers[req.key] = Answer(req, status, message=why, args=_args(req))
-    pending.clear()
-    return None
+        else:
+            group.append(req)
+    return group
 
 
 async def _idle_seen(kc, msg_id: str, timeout: float) -> bool:
@@ -396,31 +417,38 @@ def _args(req: Request) -> tuple:
     return getattr(req, "args", ())
 
 
-async def _probe(client: _CappedClient, code: str, timeout: float, rid: int | None = None):
+async def _probe(client: _CappedClient, code: str, timeout: float,
+                 ids: list[int] | None = None):
     cell = nbformat.v4.new_code_cell(code)
     client.nb.cells.append(cell)
     idx = len(client.nb.cells) - 1
-    client.probe_cells[idx] = "-" if rid is None else f'{{"id": {rid},'
-    expect_reply = rid is not None
+    client.probe_cells[idx] = {f'{{"id": {rid},' for rid in ids or ()}
+    expect_reply = bool(ids)
     client.timeout = max(1, int(timeout))
     status = await _run_cell(client, cell, idx, timeout)
     if status != "ok":
         return status, "", cell
     error = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
-    if error is not None:
-        return "error", f"{error.get('ename')}: {error.get('evalue')}", cell
-    if expect_reply and not any(o.get("output_type") == "display_data" for o in cell.outputs):
-        if not await _responsive(client):
-            return "hung", "it did not finish", cell
-        return "error", "no reply", cell
-    return "ok", "", cell
+    if not client.probe_cells[idx] and error is None:
+        return "ok", "", cell  # every request answered
+    if error is not None and error.get("ename") == "KeyboardInterrupt":
+        status, detail = "timeout", "interrupted at the time limit"
+    elif error is not None:
+        status, detail = "error", f"{error.get('ename')}: {error.get('evalue')}"
+    else:
+        status, detail = "error", "no reply"
+    if expect_reply and not await _responsive(client):
+        return "hung", "it did not finish", cell
+    return status, detail, cell
 
 
 def _read_answer(cell, req: Request, rid: int) -> Answer:
+    head = f'{{"id": {rid},'
     for out in cell.outputs:
-        if out.get("output_type") == "display_data" and MIME in out.get("data", {}):
+        text = out.get("data", {}).get(MIME) if out.get("output_type") == "display_data" else None
+        if isinstance(text, str) and text.startswith(head):
             try:
-                return decode_reply(out["data"][MIME], req, rid)
+                return decode_reply(text, req, rid)
             except BadReply as exc:
                 return Answer(req, "unreadable", message=str(exc), args=_args(req))
     return Answer(req, "no_reply", message="no reply from the kernel", args=_args(req))

@@ -85,8 +85,13 @@ def __grader_probe_factory():
     def reply(request_id, body):
         _publish({mime: _json.dumps({"id": request_id, **body})})
 
-    def answer(request_json):
-        request = _json.loads(request_json)
+    def answer(requests_json):
+        # One reply per request, published as soon as it is ready. An interrupt or a
+        # SystemExit is not caught: it ends the cell, and the grader sees which went unanswered.
+        for request in _json.loads(requests_json):
+            handle(request)
+
+    def handle(request):
         rid = request["id"]
         namespace = get_ipython().user_ns  # noqa: F821 (IPython's own global)
         name = request["name"]
@@ -100,7 +105,7 @@ def __grader_probe_factory():
         args = [decode(a) for a in request["args"]]
         try:
             result = target(*args)
-        except BaseException as exc:  # the student's function failed: report it as data
+        except Exception as exc:  # the student's function failed: report it as data
             trace = _tb.format_exception(type(exc), exc, exc.__traceback__)
             return reply(rid, {"status": "raised", "type": type(exc).__name__,
                                "message": str(exc)[:max_text],

@@ -10,6 +10,7 @@ import multiprocessing.util
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -20,6 +21,7 @@ from pathlib import Path
 from . import __version__
 from .batch import Job, write_run, write_submission
 from .gradebook import FILENAME, Gradebook
+from .judge import run_checks
 from .limits import Limits
 from .notebook import file_digest
 from .packs import Pack
@@ -231,6 +233,10 @@ def _make_grader(settings: Settings) -> tuple[Grader, UidLease]:
     root = settings.sandbox.kind == "bwrap-root"
     lease = UidLease.acquire() if root else UidLease(os.getuid(), None)
     cleanup_stale(lease.uid if root else None)
+    # While the forge imports torch in its own process, load each pack's checks and reference
+    # here (a dry run on no answers), so the first submission does not pay for it.
+    warm = threading.Thread(target=_warm_up, args=(packs, settings.seed), daemon=True)
+    warm.start()
     forge = None
     if settings.forge and root:
         try:
@@ -238,8 +244,17 @@ def _make_grader(settings: Settings) -> tuple[Grader, UidLease]:
         except ForgeUnavailable as exc:
             print(f"grader: kernels start the slow way (the forge is unavailable: {exc})",
                   file=sys.stderr)
+    warm.join()
     grader = Grader(packs, settings.sandbox, settings.limits, lease.uid, settings.exercise, forge)
     return grader, lease
+
+
+def _warm_up(packs: dict, seed: int) -> None:
+    for pack in packs.values():
+        try:
+            run_checks(pack, {}, seed)
+        except Exception:  # noqa: BLE001 - only a head start; real runs report problems
+            pass
 
 
 def _close(grader: Grader, lease: UidLease) -> None:

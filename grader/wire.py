@@ -84,6 +84,11 @@ class Answer:
         return self.status == "ok"
 
 
+def encode_requests(requests: list[tuple[Request, int]]) -> str:
+    """JSON for the kernel's probe: a list of (request, id)."""
+    return "[" + ", ".join(encode_request(r, rid) for r, rid in requests) + "]"
+
+
 def encode_request(request: Request, request_id: int) -> str:
     body: dict[str, Any] = {"id": request_id, "name": request.name}
     if isinstance(request, Value):
