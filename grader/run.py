@@ -204,7 +204,9 @@ def _pool_round(queue: list[Job], settings: Settings, workers: int,
             proc.terminate()
         raise
     if not broken:
-        pool.shutdown(wait=True)
+        # Workers close their forges while the caller writes the overview; Python joins
+        # them before it exits.
+        pool.shutdown(wait=False)
         return queue
     pool.shutdown(wait=False, cancel_futures=True)
     for job in pending.values():  # lost with the pool: retry, up to a point

@@ -73,10 +73,16 @@ def test_kernel_matrix_reproduces_corr2d():
         assert np.allclose(W @ X.ravel(), ref.corr2d(X, K).ravel())
 
 
-def test_autograd_errors_come_from_the_installed_torch():
-    found = ref.autograd_errors()
-    assert found and all(etype == "RuntimeError" for _, etype, _ in found)
-    assert any("scalar outputs" in msg for _, _, msg in found)
+def test_autograd_errors_come_from_the_installed_torch(tmp_path, monkeypatch):
+    fresh = ref._run_autograd_scenarios()  # runs the scenarios on the installed torch
+    assert fresh and all(etype == "RuntimeError" for _, etype, _ in fresh)
+    assert any("scalar outputs" in msg for _, _, msg in fresh)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    ref.autograd_errors.cache_clear()
+    assert ref.autograd_errors() == fresh  # computed, then cached under the torch install
+    assert len(list((tmp_path / "grader").glob("conv-layer-autograd-*.json"))) == 1
+    ref.autograd_errors.cache_clear()
+    assert ref.autograd_errors() == fresh  # read back from the cache
 
 
 @pytest.mark.parametrize("given", [
