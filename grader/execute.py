@@ -269,7 +269,7 @@ async def _run_in_kernel(client, work, code, excluded, pending, limits, deadline
             result.cells = runs
             return status
     result.cells = runs
-    return await _ask_all(client, work, pending, limits, deadline, result)
+    return await _ask_all(client, pending, limits, deadline, result)
 
 
 async def _run_cell(client: _CappedClient, cell, idx: int, timeout: float) -> str:
@@ -309,7 +309,7 @@ async def _silent(client: _CappedClient, code: str, timeout: float) -> str:
     return await _run_cell(client, cell, idx, timeout)
 
 
-async def _ask_all(client, work, pending: list[Request], limits: Limits, deadline: float,
+async def _ask_all(client, pending: list[Request], limits: Limits, deadline: float,
                    result: Execution) -> str | None:
     source = resources.files("grader").joinpath("kernel_probe.py").read_text()
     setup = await _probe(client, source, limits.cell_timeout)
