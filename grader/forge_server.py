@@ -378,14 +378,18 @@ def _warden(req: dict, status_w: int, exit_w: int) -> None:
                 code = 0
                 break
     except BaseException as exc:
-        if status_w >= 0:
-            try:
-                os.write(status_w, f"setting up the kernel's jail failed: {type(exc).__name__}: "
-                                   f"{exc}\n".encode())
-            except OSError:
-                pass
+        _report(status_w, "setting up the kernel's jail failed", exc)
     finally:
         os._exit(code)
+
+
+def _report(status_w: int, what: str, exc: BaseException) -> None:
+    """Tell the host why a kernel did not start, on its status pipe (if still open)."""
+    if status_w >= 0:
+        try:
+            os.write(status_w, f"{what}: {type(exc).__name__}: {exc}\n".encode())
+        except OSError:
+            pass
 
 
 def _build_filesystem(req: dict) -> None:
@@ -493,17 +497,10 @@ def _kernel(req: dict, status_w: int) -> None:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except BaseException as exc:
-        if status_w >= 0:
-            try:
-                os.write(status_w, f"starting the kernel failed: {type(exc).__name__}: "
-                                   f"{exc}\n".encode())
-            except OSError:
-                pass
+        _report(status_w, "starting the kernel failed", exc)
     finally:
         os._exit(code)
 
-
-# --- the host side ----------------------------------------------------------------------------
 
 
 if __name__ == "__main__":
