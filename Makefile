@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test sandbox browser clean
+.PHONY: demo test lint sandbox browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,11 @@ demo: $(STAMP) sandbox
 	$(BIN)/grader grade examples --out out
 	@echo "Class overview: $(CURDIR)/out/index.html"
 
-test: $(TEST_STAMP) sandbox browser
+# ruff is pinned in the test extras, so every machine lints alike.
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+
+test: lint sandbox browser
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -1,4 +1,5 @@
-"""Kernel start-up cost: forked kernels (grader/forge.py) against JailedKernel.
+"""Kernel start-up cost: forked kernels (grader/kernels/forge.py) against scratch kernels
+(grader/kernels/jail.py).
 
     .venv/bin/python benchmarks/forge_startup.py [-n 20] [--only forge|jailed]
 
@@ -12,7 +13,7 @@ closed. Printed per kind (median and mean over the N kernels):
   close()            `await kernel.close()`
   CPU s per kernel   CPU of every process involved, from request to closed: this process (the
                      host side: jupyter_client, zmq) plus the kernel's processes (bwrap, setpriv,
-                     prlimit, python for JailedKernel; warden and kernel forked by the forge),
+                     prlimit, python for a scratch kernel; warden and kernel forked by the forge),
                      counted through reaped children and live descendants
 
 plus the forge's one-off start-up (wall and CPU).
@@ -32,8 +33,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader import sandbox as sb  # noqa: E402
-from grader.forge import Forge  # noqa: E402
-from grader.kernel import JailedKernel  # noqa: E402
+from grader.kernels.forge import Forge  # noqa: E402
+from grader.kernels.jail import JailBackend  # noqa: E402
 from grader.limits import Limits  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -157,15 +158,15 @@ async def main() -> None:
     ap.add_argument("--only", choices=("forge", "jailed"))
     args = ap.parse_args()
     sandbox = sb.detect_sandbox()
-    if sandbox.kind != "bwrap-root":
+    if not sandbox.own_uid:
         sys.exit("run as root: the forge needs the bwrap-root sandbox")
     limits = Limits()
     global METER
     METER = CpuMeter()
-    lease = sb.UidLease.acquire()
-    sb.cleanup_stale(lease.uid)
+    jail = JailBackend(sandbox, limits)
+    uid = jail.uid
     print(f"{os.cpu_count()} cores, sandbox {sandbox.kind}, cgroups {sandbox.cgroups}, "
-          f"uid {lease.uid}, CPU from {METER.source}")
+          f"uid {uid}, CPU from {METER.source}")
     try:
         if args.only != "jailed":
             c0, t0 = METER.total(), time.monotonic()
@@ -174,20 +175,20 @@ async def main() -> None:
             print(f"forge start-up (once per worker): {wall:.2f} s wall, {c1 - c0:.2f} s CPU, "
                   f"imports {forge.info.get('seconds')} s inside")
             try:
-                await one(forge.new_kernel(limits, lease.uid), forge)  # warm-up
-                rows = [await one(forge.new_kernel(limits, lease.uid), forge)
+                await one(forge.new_kernel(limits, uid), forge)  # warm-up
+                rows = [await one(forge.new_kernel(limits, uid), forge)
                         for _ in range(args.n)]
             finally:
                 forge.close()
             report("ForgedKernel", rows)
         if args.only != "forge":
-            await one(JailedKernel(sandbox, limits, lease.uid), None)  # warm-up
-            rows = [await one(JailedKernel(sandbox, limits, lease.uid), None)
+            await one(jail.scratch_kernel(), None)  # warm-up
+            rows = [await one(jail.scratch_kernel(), None)
                     for _ in range(args.n)]
-            report("JailedKernel", rows)
+            report("ScratchKernel", rows)
     finally:
-        sb.kill_uid(lease.uid)
-        lease.release()
+        sb.kill_uid(uid)
+        jail.close()
         METER.close()
 
 

@@ -75,7 +75,7 @@ class TreeSampler:
             for pid, ppid in parent.items():
                 children.setdefault(ppid, []).append(pid)
 
-            def subtree(pid: int) -> int:
+            def subtree(pid: int, children=children) -> int:
                 return _pss(pid) + sum(subtree(c) for c in children.get(pid, []))
 
             tops = children.get(self.root, [])

@@ -11,14 +11,16 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .batch import NothingToGrade, collect, write_run, write_submission
+from .discover import NothingToGrade, collect
 from .gradebook import FILENAME, Gradebook, GradebookError
+from .kernels import choose, open_backend
 from .limits import GIB, MIB, Limits
 from .packs import Pack, PackError, default_pack_dirs, discover
 from .pipeline import Grader
 from .results import SubmissionResult
 from .run import Settings, grade_batch, resolve_seed
-from .sandbox import SandboxUnavailable, UidLease, detect_sandbox
+from .sandbox import SandboxUnavailable, detect_sandbox
+from .writers import write_run, write_submission
 
 
 def _packs() -> dict[str, Pack]:
@@ -28,10 +30,21 @@ def _packs() -> dict[str, Pack]:
         raise click.ClickException(f"a pack is broken: {exc}") from None
 
 
-def _pick_exercise(packs: dict[str, Pack], name: str | None) -> None:
+def _pick_pack(packs: dict[str, Pack], pack: str | None, exercise: str | None) -> str | None:
+    if exercise is not None:
+        click.secho("grader: --exercise is now called --pack", fg="yellow", err=True)
+    name = pack or exercise
     if name is not None and name not in packs:
         known = ", ".join(sorted(packs)) or "none installed"
-        raise click.UsageError(f"unknown exercise pack {name!r}; installed packs: {known}")
+        raise click.UsageError(f"unknown pack {name!r}; installed packs: {known}")
+    return name
+
+
+def pack_options(f):
+    f = click.option("--exercise", hidden=True, help="Old name of --pack.")(f)
+    return click.option("--pack", "pack",
+                        help="Pack to grade with (default: the notebook's, else the only one)."
+                        )(f)
 
 
 def _size(text: str) -> int:
@@ -104,10 +117,10 @@ def list_packs() -> None:
         return
     for pack in packs.values():
         click.echo(f"{pack.name}: {pack.title} ({pack.auto_points:g} automatic points"
-                   + (f", {sum(f.points for f in pack.free_text):g} for written answers)"
-                      if pack.free_text else ")"))
+                   + (f", {sum(w.points for w in pack.written):g} for written answers)"
+                      if pack.written else ")"))
         for q in pack.questions:
-            written = [f for f in pack.free_text if f.question == q.id]
+            written = [w for w in pack.written if w.question == q.id]
             extra = f" + {sum(f.points for f in written):g} written" if written else ""
             click.echo(f"  {q.id:<5} {q.points:>4g} pts{extra:<12}  {q.title}")
 
@@ -118,7 +131,7 @@ def list_packs() -> None:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the reports, results.json files, grades.csv, index.html and "
                    "the gradebook.")
-@click.option("--exercise", help="Pack to grade with (default: the notebook's, else the only one).")
+@pack_options
 @click.option("--seed", type=click.IntRange(min=0),
               help="Seed of the random inputs (default: the gradebook's, else a new one).")
 @click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1,
@@ -130,14 +143,15 @@ def list_packs() -> None:
               help="Start every kernel from scratch instead of forking it from a warm, jailed "
                    "process (slower; the isolation is the same).")
 @limit_options
-def grade(paths: tuple[Path, ...], out: Path, exercise: str | None, seed: int | None,
-          workers: int, regrade: bool, quiet: bool, no_forge: bool, **kw) -> None:
+def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | None,
+          seed: int | None, workers: int, regrade: bool, quiet: bool, no_forge: bool,
+          **kw) -> None:
     """Grade notebooks (files, or folders searched for *.ipynb) into --out.
 
     Results are kept in --out/gradebook.sqlite as they come: running the same command again
     after an interruption grades only what is missing or whose file changed."""
     packs = _packs()
-    _pick_exercise(packs, exercise)
+    pack = _pick_pack(packs, pack, exercise)
     try:
         jobs = collect(list(paths))
     except NothingToGrade as exc:
@@ -149,8 +163,8 @@ def grade(paths: tuple[Path, ...], out: Path, exercise: str | None, seed: int | 
             seed = resolve_seed(book, seed, lambda: secrets.randbelow(2**31))
     except GradebookError as exc:
         raise click.ClickException(str(exc)) from None
-    settings = Settings(tuple(str(d) for d in default_pack_dirs()), box, limits, exercise, seed,
-                        forge=not no_forge)
+    settings = Settings(tuple(str(d) for d in default_pack_dirs()), box,
+                        choose(box, forge=not no_forge), limits, pack, seed)
     log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     try:
         summary = grade_batch(jobs, out, settings, packs, workers=workers, regrade=regrade,
@@ -187,10 +201,10 @@ def award(out_dir: Path, submission: str, question: str, points: float, comment:
             close = ", ".join(difflib.get_close_matches(submission, book.names(), n=3))
             raise click.UsageError(f"no submission named {submission!r} in {out_dir}"
                                    + (f"; did you mean: {close}" if close else ""))
-        items = [m for q in result.questions for m in q.manual
-                 if question in (m.question, m.tag)]
+        items = [w for q in result.questions for w in q.written
+                 if question in (w.question, w.tag)]
         if not items:
-            written = sorted({f"{m.question} ({m.tag})" for q in result.questions for m in q.manual})
+            written = sorted({f"{w.question} ({w.tag})" for q in result.questions for w in q.written})
             raise click.UsageError(f"{submission} has no written answer for {question!r}; "
                                    f"written answers: {', '.join(written) or 'none'}")
         if len(items) > 1:
@@ -210,22 +224,27 @@ def award(out_dir: Path, submission: str, question: str, points: float, comment:
 
 @main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--exercise", help="Pack to check against (default: the notebook's).")
+@pack_options
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the random inputs.")
 @limit_options
-def check(notebook: Path, exercise: str | None, seed: int | None, **kw) -> None:
+def check(notebook: Path, pack: str | None, exercise: str | None, seed: int | None,
+          **kw) -> None:
     """Check your own notebook before handing it in. Exits 0 only when every automatically
     graded check passes."""
     packs = _packs()
-    _pick_exercise(packs, exercise)
+    pack = _pick_pack(packs, pack, exercise)
     box = _sandbox(kw["no_sandbox"])
     seed = secrets.randbelow(2**31) if seed is None else seed
-    lease = UidLease.acquire()
+    limits = _limits(kw)
+    try:
+        backend = open_backend(choose(box, forge=False), box, limits)
+    except SandboxUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         click.echo(f"Running {notebook} in a fresh kernel...", err=True)
-        result = Grader(packs, box, _limits(kw), lease.uid, exercise).grade(notebook, seed)
+        result = Grader(packs, backend, limits, pack).grade(notebook, seed)
     finally:
-        lease.release()
+        backend.close()
     click.echo(format_check(result, color=sys.stdout.isatty()))
     sys.exit(0 if result.all_checks_pass else 1)
 
@@ -256,9 +275,9 @@ def format_check(r: SubmissionResult, *, color: bool = False) -> str:
                     lines.append(f"         {label}: {text}")
             if o.hint:
                 lines.append(f"         hint: {o.hint}")
-        for m in q.manual:
-            state = "not answered" if m.text is None else "answered; graded by your instructor"
-            lines.append(f"       written answer ({m.tag}): {state}")
+        for w in q.written:
+            state = "not answered" if w.text is None else "answered; graded by your instructor"
+            lines.append(f"       written answer ({w.tag}): {state}")
     bad = [c for c in r.cells if c.status != "ok"]
     if bad:
         lines += ["", "Cells that did not run cleanly:"]
@@ -269,8 +288,8 @@ def format_check(r: SubmissionResult, *, color: bool = False) -> str:
     auto = sum(q.auto_score for q in r.questions)
     auto_max = sum(q.auto_max for q in r.questions)
     lines += ["", f"Automatic score: {auto:.4g}/{auto_max:.4g}"
-              + (f"; {r.pending_manual:g} points of written answers are graded by your instructor."
-                 if r.pending_manual else "")]
+              + (f"; {r.pending_written:g} points of written answers are graded by your instructor."
+                 if r.pending_written else "")]
     lines.append(style("All automatic checks pass." if r.all_checks_pass else
                        "Some checks fail: see above.", fg="green" if r.all_checks_pass else "red"))
     return "\n".join(lines)

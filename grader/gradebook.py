@@ -15,9 +15,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from .execute import CellRun
-from .judge import CheckOutcome
-from .results import CheckResult, ManualResult, QuestionResult, SubmissionResult
+from .results import ResultFormatError, SubmissionResult, error_result, from_dict, to_dict
 
 FILENAME = "gradebook.sqlite"
 _SCHEMA = """
@@ -63,7 +61,7 @@ class Gradebook:
                                  "start a new one") from None
 
     @classmethod
-    def open_existing(cls, out: Path) -> "Gradebook":
+    def open_existing(cls, out: Path) -> Gradebook:
         path = out / FILENAME
         if not path.exists():
             raise GradebookError(f"no gradebook in {out}: grade the class into it first "
@@ -73,7 +71,7 @@ class Gradebook:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "Gradebook":
+    def __enter__(self) -> Gradebook:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -102,23 +100,40 @@ class Gradebook:
             (result.submission, result.path, sha256, fingerprint, result.status,
              result.score, result.max_score, json.dumps(to_dict(result)), _now()))
 
-    def is_current(self, name: str, sha256: str, fingerprint: str) -> bool:
-        row = self._db.execute("SELECT sha256, fingerprint FROM results WHERE name = ?",
+    def state(self, name: str, sha256: str, fingerprint: str) -> str:
+        """"current" when the stored result still holds for this file, graded this way;
+        else "missing", "changed" or "unreadable" (stored in a format this version cannot
+        read)."""
+        row = self._db.execute("SELECT sha256, fingerprint, result FROM results WHERE name = ?",
                                (name,)).fetchone()
-        return row is not None and row == (sha256, fingerprint)
+        if row is None:
+            return "missing"
+        if not _readable(row[2]):
+            return "unreadable"
+        return "current" if row[:2] == (sha256, fingerprint) else "changed"
 
     def result(self, name: str) -> SubmissionResult | None:
-        row = self._db.execute("SELECT result FROM results WHERE name = ?", (name,)).fetchone()
-        return self.with_awards(from_dict(json.loads(row[0]))) if row else None
+        row = self._db.execute("SELECT name, path, result FROM results WHERE name = ?",
+                               (name,)).fetchone()
+        return self._load(*row) if row else None
 
     def results(self) -> list[SubmissionResult]:
-        rows = self._db.execute("SELECT result FROM results ORDER BY name").fetchall()
-        return [self.with_awards(from_dict(json.loads(r[0]))) for r in rows]
+        rows = self._db.execute("SELECT name, path, result FROM results ORDER BY name")
+        return [self._load(*row) for row in rows.fetchall()]
+
+    def _load(self, name: str, path: str, text: str) -> SubmissionResult:
+        """A stored result; one this version cannot read becomes an error result that says
+        so (the next run of the same command grades that submission again)."""
+        try:
+            return self.with_awards(from_dict(json.loads(text)))
+        except (ValueError, ResultFormatError) as exc:  # JSONDecodeError is a ValueError
+            return error_result(name, path, f"its stored result cannot be read ({exc}); run "
+                                            "the grade command again to regrade it")
 
     def names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM results ORDER BY name")]
 
-    # --- manual grading -----------------------------------------------------------------------
+    # --- written answers ------------------------------------------------------------------------
 
     def award(self, name: str, question: str, tag: str, points: float, comment: str) -> None:
         self._db.execute(
@@ -137,30 +152,20 @@ class Gradebook:
             return result
         questions = []
         for q in result.questions:
-            manual = tuple(dataclasses.replace(m, awarded=awards[(m.question, m.tag)][0],
-                                               comment=awards[(m.question, m.tag)][1])
-                           if (m.question, m.tag) in awards else m for m in q.manual)
-            questions.append(dataclasses.replace(q, manual=manual))
+            written = tuple(dataclasses.replace(w, awarded=awards[(w.question, w.tag)][0],
+                                                comment=awards[(w.question, w.tag)][1])
+                            if (w.question, w.tag) in awards else w for w in q.written)
+            questions.append(dataclasses.replace(q, written=written))
         return dataclasses.replace(result, questions=tuple(questions))
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def to_dict(result: SubmissionResult) -> dict:
-    return dataclasses.asdict(result)
-
-
-def from_dict(d: dict) -> SubmissionResult:
-    questions = tuple(
-        QuestionResult(
-            id=q["id"], title=q["title"],
-            checks=tuple(CheckResult(CheckOutcome(**c["outcome"]), c["points"], c["max_points"])
-                         for c in q["checks"]),
-            manual=tuple(ManualResult(**m) for m in q["manual"]))
-        for q in d["questions"])
-    fields = {k: v for k, v in d.items() if k not in ("questions", "cells", "events", "problems")}
-    return SubmissionResult(**fields, questions=questions,
-                            cells=tuple(CellRun(**c) for c in d["cells"]),
-                            events=tuple(d["events"]), problems=tuple(d["problems"]))
+def _readable(text: str) -> bool:
+    try:
+        from_dict(json.loads(text))
+        return True
+    except (ValueError, ResultFormatError):
+        return False

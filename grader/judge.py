@@ -14,37 +14,19 @@ import signal
 import threading
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 from .feedback import Accepted, Feedback, render
-from .packs import Pack, load_module, _ident
+from .limits import CHECK_SECONDS
+from .packs import Pack, _ident, load_module
+from .results import CheckOutcome
 from .wire import Answer, Call
 
-CHECK_SECONDS = 30
 _NO_PLUGINS = ("cacheprovider", "stepwise", "pastebin", "junitxml", "doctest", "debugging",
                "faulthandler", "randomly", "xdist", "unraisableexception", "threadexception",
                "logging", "setuponly", "setupplan", "nose")
-
-
-@dataclass(frozen=True, slots=True)
-class CheckOutcome:
-    """One check's verdict on one submission."""
-
-    question: str
-    name: str
-    passed: bool
-    weight: float = 1.0
-    feedback: str = ""
-    hint: str = ""
-    inputs: str | None = None
-    answer: str | None = None
-    expected: str | None = None
-    not_answered: bool = False
-    check_error: bool = False
-    """True when the check itself crashed: the student gets no point and the instructor a flag."""
 
 
 class CheckTooSlow(Exception):

@@ -1,18 +1,17 @@
 # Source executed inside the student's kernel after their cells have run; never imported by
 # the grader. It turns the values the pack asks for into JSON text and publishes it as display
-# data. Nothing here is trusted: the student's code ran first and may have replaced any of it,
+# data (grader/extract.py appends the call that creates `__grader_probe__` with the caps of
+# grader/limits.py). Nothing here is trusted: the student's code ran first and may have replaced any of it,
 # so the grader validates every byte that comes back.
 
 
-def __grader_probe_factory():
+def __grader_probe_factory(max_items, max_text):
     import json as _json
     import math as _math
     import traceback as _tb
 
     from IPython.display import publish_display_data as _publish
 
-    max_items = 1_000_000
-    max_text = 100_000
     mime = "text/x-grader-answer"
 
     def number(x):
@@ -114,6 +113,3 @@ def __grader_probe_factory():
 
     return answer
 
-
-__grader_probe__ = __grader_probe_factory()
-del __grader_probe_factory

@@ -1,4 +1,5 @@
-"""Resource limits applied to one submission's kernel."""
+"""Every limit in one place: what one submission's kernel may use (`Limits`, set per run) and
+the fixed caps on what the grader reads, keeps and stores from a submission."""
 
 from __future__ import annotations
 
@@ -6,6 +7,39 @@ from dataclasses import dataclass
 
 GIB = 1024**3
 MIB = 1024**2
+
+# --- fixed caps on what crosses from a submission into the grader ---------------------------
+
+NOTEBOOK_BYTES = 50 * MIB
+"""Largest notebook file read."""
+WRITTEN_CHARS = 20_000
+"""Characters of one written answer kept."""
+MESSAGE_BYTES = 16 * MIB
+"""Largest ZMQ message accepted from a kernel; longer ones are dropped unread."""
+REPLY_CHARS = 8 * MIB
+"""Largest JSON reply to one probe request."""
+REPLIES_CHARS = 48 * MIB
+"""All replies of one submission together; beyond it, answers are not read."""
+PROBE_ITEMS = 1_000_000
+"""Elements of one array (or items of one list) the kernel encodes in a reply."""
+PROBE_TEXT = 100_000
+"""Characters of one string the kernel encodes in a reply."""
+NAME_CHARS = 200
+"""An exception's or type's name, a display id."""
+TEXT_CHARS = 2_000
+"""An exception's message, one traceback line, a reply's message."""
+EXCEPTION_CHARS = 10_000
+"""The message of an exception object given as an answer."""
+MESSAGE_TRACEBACK_LINES = 60
+"""Traceback lines kept from one kernel message."""
+TRACEBACK_LINES = 30
+"""Traceback lines kept in a result."""
+TRACEBACK_CHARS = 4_000
+"""Characters of a traceback kept in a result."""
+RENDER_CHARS = 1_200
+"""A value rendered into feedback (an array, a list)."""
+CHECK_SECONDS = 30
+"""Wall-clock seconds one check may take in the grader's process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +72,11 @@ class Limits:
                 raise ValueError(f"limit {name} must be positive, got {getattr(self, name)}")
         if self.cell_timeout <= 0 or self.notebook_timeout <= 0:
             raise ValueError("timeouts must be positive numbers of seconds")
+
+    def rlimits(self, *, per_user_procs: bool) -> list[tuple[str, int]]:
+        """The kernel's resource limits as (RLIMIT name, value); RLIMIT_NPROC only where the
+        kernel has a uid of its own (it counts every process of the uid)."""
+        out = [("RLIMIT_AS", self.memory_bytes), ("RLIMIT_CPU", self.cpu_seconds),
+               ("RLIMIT_FSIZE", self.file_bytes), ("RLIMIT_NOFILE", self.open_files),
+               ("RLIMIT_CORE", 0)]
+        return out + ([("RLIMIT_NPROC", self.processes)] if per_user_procs else [])

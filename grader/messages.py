@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .limits import MESSAGE_TRACEBACK_LINES, NAME_CHARS, TEXT_CHARS
+
 _OUTPUT_TYPES = {"display_data", "execute_result", "update_display_data"}
 _KEEP = {"status", "stream", "error", "clear_output", "execute_input"} | _OUTPUT_TYPES
-MAX_TRACEBACK_LINES = 60
 
 
 def sanitize(msg: Any, *, text_limit: int, allowed: dict[str, int] | None = None) -> dict | None:
@@ -46,9 +47,10 @@ def sanitize(msg: Any, *, text_limit: int, allowed: dict[str, int] | None = None
         clean = {"name": name, "text": text[:text_limit]}
     elif kind == "error":
         trace = content.get("traceback")
-        lines = [str(x)[:2000] for x in trace[-MAX_TRACEBACK_LINES:]] if isinstance(trace, list) else []
-        clean = {"ename": str(content.get("ename", ""))[:200],
-                 "evalue": str(content.get("evalue", ""))[:2000], "traceback": lines}
+        lines = ([str(x)[:TEXT_CHARS] for x in trace[-MESSAGE_TRACEBACK_LINES:]]
+                 if isinstance(trace, list) else [])
+        clean = {"ename": str(content.get("ename", ""))[:NAME_CHARS],
+                 "evalue": str(content.get("evalue", ""))[:TEXT_CHARS], "traceback": lines}
     else:
         data = _data(content.get("data"), text_limit, allowed)
         if data is None:
@@ -56,7 +58,7 @@ def sanitize(msg: Any, *, text_limit: int, allowed: dict[str, int] | None = None
         clean = {"data": data, "metadata": {}}
         transient = content.get("transient")
         if isinstance(transient, dict) and isinstance(transient.get("display_id"), str):
-            clean["transient"] = {"display_id": transient["display_id"][:200]}
+            clean["transient"] = {"display_id": transient["display_id"][:NAME_CHARS]}
         if kind == "execute_result":
             clean["execution_count"] = _count(content.get("execution_count"))
     return {"msg_type": kind, "header": {**header, "msg_type": kind}, "parent_header": parent,

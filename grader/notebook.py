@@ -1,4 +1,4 @@
-"""Read and validate a submitted notebook; collect its tagged free-text answers."""
+"""Read and validate a submitted notebook; collect its tagged written answers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
-MAX_FREE_TEXT = 20_000
+from .limits import NOTEBOOK_BYTES, WRITTEN_CHARS
 
 
 class NotebookError(ValueError):
@@ -25,7 +24,7 @@ class Submission:
     nb: NotebookNode
     sha256: str
     pack_name: str | None
-    free_text: dict[str, str]
+    written: dict[str, str]
 
 
 def file_digest(path: Path) -> str:
@@ -41,9 +40,9 @@ def read_submission(path: Path) -> Submission:
     path = Path(path)
     try:
         size = path.stat().st_size
-        if size > MAX_NOTEBOOK_BYTES:
+        if size > NOTEBOOK_BYTES:
             raise NotebookError(f"the file is {size // 2**20} MiB; notebooks over "
-                                f"{MAX_NOTEBOOK_BYTES // 2**20} MiB are not graded (clear its "
+                                f"{NOTEBOOK_BYTES // 2**20} MiB are not graded (clear its "
                                 "outputs and submit again)")
         raw = path.read_bytes()
     except OSError as exc:
@@ -70,7 +69,7 @@ def read_submission(path: Path) -> Submission:
     return Submission(path=path, name=path.stem, nb=nb,
                       sha256=hashlib.sha256(raw).hexdigest(),
                       pack_name=pack if isinstance(pack, str) and pack else None,
-                      free_text=free_text_answers(nb))
+                      written=written_answers(nb))
 
 
 def _check_structure(nb: NotebookNode) -> None:
@@ -85,7 +84,7 @@ def _check_structure(nb: NotebookNode) -> None:
             raise NotebookError(f"cell {i + 1} has a malformed source")
 
 
-def free_text_answers(nb: NotebookNode) -> dict[str, str]:
+def written_answers(nb: NotebookNode) -> dict[str, str]:
     """Tag -> text of the markdown or raw cells tagged `answer-...`; several cells with the
     same tag are joined."""
     found: dict[str, list[str]] = {}
@@ -98,4 +97,4 @@ def free_text_answers(nb: NotebookNode) -> dict[str, str]:
         for tag in tags:
             if isinstance(tag, str) and tag.startswith("answer-"):
                 found.setdefault(tag, []).append(cell.source)
-    return {tag: "\n\n".join(parts)[:MAX_FREE_TEXT] for tag, parts in found.items()}
+    return {tag: "\n\n".join(parts)[:WRITTEN_CHARS] for tag, parts in found.items()}

@@ -16,6 +16,8 @@ import numpy as np
 from .wire import Request
 
 PACKS_ENV = "GRADER_PACKS"
+_KEYS = {"name", "title", "checks", "probes", "reference", "template", "prelude", "questions",
+         "written"}
 
 
 class PackError(ValueError):
@@ -30,8 +32,8 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
-class FreeText:
-    """A markdown answer cell, found by its tag, graded by hand."""
+class Written:
+    """A written answer: a markdown cell found by its tag, graded by the instructor."""
 
     question: str
     tag: str
@@ -48,20 +50,14 @@ class Pack:
     probes_path: Path
     reference_dir: Path
     questions: tuple[Question, ...]
-    free_text: tuple[FreeText, ...]
+    written: tuple[Written, ...]
     prelude: str = ""
     template: Path | None = None
-    """The blank notebook students start from; its free-text cells are the placeholders."""
+    """The blank notebook students start from; its written-answer cells are the placeholders."""
 
     @property
     def auto_points(self) -> float:
         return sum(q.points for q in self.questions)
-
-    def question(self, qid: str) -> Question:
-        for q in self.questions:
-            if q.id == qid:
-                return q
-        raise KeyError(qid)
 
     def requests(self, rng: np.random.Generator) -> list[Request]:
         """The requests of one grading run, drawn from `rng`."""
@@ -116,6 +112,11 @@ def load_pack(root: Path) -> Pack:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PackError(f"cannot read {path}: {exc}") from None
     where = f"pack {root.name} ({path})"
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        renamed = " ([[free_text]] is now [[written]])" if "free_text" in unknown else ""
+        raise PackError(f"{where}: unknown field(s) {', '.join(unknown)}{renamed}; known: "
+                        f"{', '.join(sorted(_KEYS))}")
     name = _field(data, "name", str, where)
     questions = tuple(Question(_field(q, "id", str, where), _field(q, "title", str, where),
                                float(_field(q, "points", (int, float), where)))
@@ -127,16 +128,16 @@ def load_pack(root: Path) -> Pack:
         raise PackError(f"{where}: points cannot be negative")
     reference_dir = (root / data.get("reference", "reference")).resolve()
     models = _model_answers(reference_dir / "model_answers.toml")
-    free = []
-    for item in data.get("free_text", []):
+    written = []
+    for item in data.get("written", []):
         qid, tag = _field(item, "question", str, where), _field(item, "tag", str, where)
         if qid not in ids:
-            raise PackError(f"{where}: free text {tag!r} names unknown question {qid!r}")
-        free.append(FreeText(qid, tag, float(item.get("points", 0)), models.get(tag, "")))
+            raise PackError(f"{where}: written answer {tag!r} names unknown question {qid!r}")
+        written.append(Written(qid, tag, float(item.get("points", 0)), models.get(tag, "")))
     pack = Pack(name=name, title=data.get("title", name), root=root.resolve(),
                 checks_dir=(root / data.get("checks", "checks")).resolve(),
                 probes_path=(root / data.get("probes", "probes.py")).resolve(),
-                reference_dir=reference_dir, questions=questions, free_text=tuple(free),
+                reference_dir=reference_dir, questions=questions, written=tuple(written),
                 prelude=data.get("prelude", ""),
                 template=(root / data["template"]).resolve() if "template" in data else None)
     for p, what in ((pack.checks_dir, "checks folder"), (pack.probes_path, "probes.py"),

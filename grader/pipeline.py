@@ -13,28 +13,25 @@ import numpy as np
 
 from . import __version__
 from .execute import execute_submission
-from .judge import CheckOutcome, run_checks
-from .forge import Forge, kernel_factory
+from .judge import run_checks
+from .kernels import Backend
 from .limits import Limits
 from .notebook import NotebookError, Submission, read_submission
 from .packs import Pack, PackError, choose
-from .results import SubmissionResult
-from .sandbox import Sandbox
-from .score import manual_results, score_questions
+from .results import CheckOutcome, SubmissionResult
+from .score import score_questions, written_results
 
 
 @dataclass(slots=True)
 class Grader:
-    """Grades submissions one after another with one sandbox uid. Not thread-safe: give each
-    worker its own Grader."""
+    """Grades submissions one after another with one kernel backend. Not thread-safe: give
+    each worker its own Grader."""
 
     packs: dict[str, Pack]
-    sandbox: Sandbox
+    backend: Backend
     limits: Limits
-    uid: int
-    exercise: str | None = None
-    forge: Forge | None = None
-    """Forks kernels with torch already imported; None starts each kernel from scratch."""
+    pack: str | None = None
+    """The pack to grade with; None: the one the notebook names, else the only one."""
     _placeholders: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def grade(self, path: Path, seed: int) -> SubmissionResult:
@@ -44,43 +41,39 @@ class Grader:
             return self._grade(path, seed)
         except Exception as exc:  # noqa: BLE001 - one submission must not stop a batch
             trace = traceback.format_exc(limit=8)[-3000:]
-            stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             return SubmissionResult(
                 submission=Path(path).stem, path=str(path), status="error", seed=seed,
                 error=f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); "
                       "regrade this submission, and report it if it happens again",
                 problems=(trace,), graded_at=stamp, grader_version=__version__,
-                sandbox=self.sandbox.kind)
+                sandbox=self.backend.label)
 
     def _grade(self, path: Path, seed: int) -> SubmissionResult:
         started = time.monotonic()
-        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         base = dict(submission=Path(path).stem, path=str(path), seed=seed, graded_at=stamp,
-                    grader_version=__version__, sandbox=self.sandbox.kind)
+                    grader_version=__version__, sandbox=self.backend.label)
         try:
             sub = read_submission(Path(path))
-            pack = choose(self.packs, self.exercise, sub.pack_name)
+            pack = choose(self.packs, self.pack, sub.pack_name)
         except (NotebookError, PackError) as exc:
             return self._unreadable(str(exc), base)
         timings = {"read": time.monotonic() - started}
         requests = pack.requests(np.random.default_rng(seed))
 
-        fallbacks: list[str] = []
-        new_kernel = kernel_factory(self.forge, self.sandbox, self.limits, self.uid,
-                                    on_fallback=fallbacks.append)
         t0 = time.monotonic()
-        execution = asyncio.run(execute_submission(sub.nb, requests, new_kernel=new_kernel,
+        execution = asyncio.run(execute_submission(sub.nb, requests, backend=self.backend,
                                                    limits=self.limits, prelude=pack.prelude))
         timings["execute"] = time.monotonic() - t0
         if execution.infrastructure_error:
             return self._unreadable(execution.infrastructure_error, base, pack)
         t0 = time.monotonic()
         outcomes, problems = run_checks(pack, execution.answers, seed)
-        problems += [f"the kernel forge failed, a kernel was started from scratch: {f}"
-                     for f in fallbacks]
+        problems += execution.notes
         timings["checks"] = time.monotonic() - t0
-        texts = self._free_text(pack, sub)
-        questions = score_questions(pack, outcomes, manual_results(pack, texts))
+        texts = self._written(pack, sub)
+        questions = score_questions(pack, outcomes, written_results(pack, texts))
         problems += [f"check error in {c.outcome.question} ({c.outcome.name}): {c.outcome.answer}"
                      for q in questions for c in q.checks if c.outcome.check_error]
         timings["total"] = time.monotonic() - started
@@ -95,7 +88,7 @@ class Grader:
         """A submission that cannot be graded scores zero on every question of the pack it
         would have been graded with, when that pack is known."""
         try:
-            pack = pack or choose(self.packs, self.exercise, None)
+            pack = pack or choose(self.packs, self.pack, None)
         except PackError:
             return SubmissionResult(status="error", error=error, **base)
         failed = [CheckOutcome(q.id, "submission readable", False,
@@ -104,20 +97,20 @@ class Grader:
         return SubmissionResult(status="error", error=error, pack=pack.name,
                                 questions=score_questions(pack, failed), **base)
 
-    def _free_text(self, pack: Pack, sub: Submission) -> dict[str, str | None]:
-        """The submission's free-text answers; blank or untouched template text is None."""
+    def _written(self, pack: Pack, sub: Submission) -> dict[str, str | None]:
+        """The submission's written answers; blank or untouched template text is None."""
         placeholders = self._placeholders.get(pack.name)
         if placeholders is None:
             placeholders = {}
             if pack.template is not None:
                 try:
-                    placeholders = read_submission(pack.template).free_text
+                    placeholders = read_submission(pack.template).written
                 except NotebookError:
                     placeholders = {}
             self._placeholders[pack.name] = placeholders
         out: dict[str, str | None] = {}
-        for item in pack.free_text:
-            text = sub.free_text.get(item.tag)
+        for item in pack.written:
+            text = sub.written.get(item.tag)
             if text is None or not text.strip() or \
                     _norm(text) == _norm(placeholders.get(item.tag, "")):
                 out[item.tag] = None

@@ -19,16 +19,17 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from . import __version__
-from .batch import Job, write_run, write_submission
+from .discover import Job
 from .gradebook import FILENAME, Gradebook
 from .judge import run_checks
+from .kernels import open_backend
 from .limits import Limits
 from .notebook import file_digest
 from .packs import Pack
 from .pipeline import Grader
-from .results import SubmissionResult
-from .forge import Forge, ForgeUnavailable
-from .sandbox import Sandbox, UidLease, cleanup_stale
+from .results import SubmissionResult, error_result
+from .sandbox import Sandbox
+from .writers import write_run, write_submission
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,11 @@ class Settings:
 
     pack_dirs: tuple[str, ...]
     sandbox: Sandbox
+    backend: str
+    """The kernel backend (a key of grader.kernels.BACKENDS), chosen once for the run."""
     limits: Limits
-    exercise: str | None
+    pack: str | None
     seed: int
-    forge: bool = True
-    """Fork kernels from a warm, jailed process (bwrap as root only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,8 @@ def fingerprint(settings: Settings, packs: dict[str, Pack]) -> str:
     """What a stored result depends on besides the notebook: the packs' files, the seed, the
     limits and the grader's version."""
     h = hashlib.sha256()
-    h.update(f"{__version__}|{settings.seed}|{settings.exercise}|{asdict(settings.limits)}|"
-             f"{settings.sandbox.kind}|{settings.forge}".encode())
+    h.update(f"{__version__}|{settings.seed}|{settings.pack}|{asdict(settings.limits)}|"
+             f"{settings.sandbox.kind}|{settings.backend}".encode())
     for name in sorted(packs):
         pack = packs[name]
         roots = [pack.root, pack.reference_dir] + ([pack.template] if pack.template else [])
@@ -88,13 +89,18 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
     try:
         book.set("seed", str(settings.seed))
         fp = fingerprint(settings, packs)
-        todo, reused = [], 0
+        todo, reused, unreadable = [], 0, 0
         digests = {job.name: _digest(job.path) for job in jobs}
         for job in jobs:
-            if not regrade and book.is_current(job.name, digests[job.name], fp):
+            state = book.state(job.name, digests[job.name], fp)
+            if state == "current" and not regrade:
                 reused += 1
             else:
                 todo.append(job)
+                unreadable += state == "unreadable"
+        if unreadable:
+            report(f"{unreadable} stored results were written in a format this grader cannot "
+                   "read; grading those submissions again")
         bar = _bar(len(todo), 0, progress)
         if reused and not progress:
             report(f"{reused} submissions unchanged since the last run; grading {len(todo)}")
@@ -157,12 +163,12 @@ def _dispatch(jobs: list[Job], settings: Settings, workers: int,
         return
     workers = max(1, min(workers, len(jobs)))
     if workers == 1:
-        grader, lease = _make_grader(settings)
+        grader = _make_grader(settings)
         try:
             for job in jobs:
                 done(job, grader.grade(job.path, settings.seed))
         finally:
-            _close(grader, lease)
+            _close(grader)
         return
     queue = list(reversed(jobs))
     crashes: dict[str, int] = {}
@@ -214,7 +220,7 @@ def _pool_round(queue: list[Job], settings: Settings, workers: int,
         if crashes[job.name] < MAX_CRASHES:
             queue.append(job)
         else:
-            done(job, _crashed(job, settings.seed))
+            done(job, _crashed(job, settings))
     return queue
 
 
@@ -222,33 +228,23 @@ MAX_CRASHES = 3
 """A submission in flight when a worker died this many times is reported as an error."""
 
 
-def _crashed(job: Job, seed: int) -> SubmissionResult:
-    return SubmissionResult(
-        submission=job.name, path=str(job.path), status="error", seed=seed,
-        error="the grader's worker process died while grading this submission, three times (out of "
-              "memory?); run the same command again to retry it", grader_version=__version__)
+def _crashed(job: Job, settings: Settings) -> SubmissionResult:
+    return error_result(
+        job.name, str(job.path), "the grader's worker process died while grading this "
+        "submission, three times (out of memory?); run the same command again to retry it",
+        seed=settings.seed, grader_version=__version__, sandbox=settings.sandbox.kind)
 
 
-def _make_grader(settings: Settings) -> tuple[Grader, UidLease]:
+def _make_grader(settings: Settings) -> Grader:
     from .packs import discover
     packs = discover([Path(p) for p in settings.pack_dirs])
-    root = settings.sandbox.kind == "bwrap-root"
-    lease = UidLease.acquire() if root else UidLease(os.getuid(), None)
-    cleanup_stale(lease.uid if root else None)
-    # While the forge imports torch in its own process, load each pack's checks and reference
-    # here (a dry run on no answers), so the first submission does not pay for it.
+    # While the backend starts (a forge imports torch in its own process), load each pack's
+    # checks and reference here (a dry run on no answers): the first submission need not.
     warm = threading.Thread(target=_warm_up, args=(packs, settings.seed), daemon=True)
     warm.start()
-    forge = None
-    if settings.forge and root:
-        try:
-            forge = Forge(settings.sandbox, settings.limits).start()
-        except ForgeUnavailable as exc:
-            print(f"grader: kernels start the slow way (the forge is unavailable: {exc})",
-                  file=sys.stderr)
+    backend = open_backend(settings.backend, settings.sandbox, settings.limits)
     warm.join()
-    grader = Grader(packs, settings.sandbox, settings.limits, lease.uid, settings.exercise, forge)
-    return grader, lease
+    return Grader(packs, backend, settings.limits, settings.pack)
 
 
 def _warm_up(packs: dict, seed: int) -> None:
@@ -259,10 +255,8 @@ def _warm_up(packs: dict, seed: int) -> None:
             pass
 
 
-def _close(grader: Grader, lease: UidLease) -> None:
-    if grader.forge is not None:
-        grader.forge.close()
-    lease.release()
+def _close(grader: Grader) -> None:
+    grader.backend.close()
 
 
 # The one piece of module state: a worker process's own Grader, set by its initializer.
@@ -278,10 +272,10 @@ def _worker_init(settings: Settings) -> None:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    grader, lease = _make_grader(settings)
+    grader = _make_grader(settings)
     # Pool workers skip atexit; Finalize runs when the pool shuts the worker down.
-    multiprocessing.util.Finalize(None, _close, args=(grader, lease), exitpriority=10)
-    _WORKER.update(grader=grader, lease=lease, seed=settings.seed)
+    multiprocessing.util.Finalize(None, _close, args=(grader,), exitpriority=10)
+    _WORKER.update(grader=grader, seed=settings.seed)
 
 
 def _worker_grade(path: str) -> SubmissionResult:

@@ -20,12 +20,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import cgroups
 from .limits import Limits
 
 HOME = "/home/student"
 UID_BASE = 61000
 UID_SLOTS = 64
-_CGROUP_ROOT = Path("/sys/fs/cgroup")
 _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
               "nsswitch.conf", "hosts")
 
@@ -50,6 +50,12 @@ class Sandbox:
     @property
     def isolated(self) -> bool:
         return self.kind != "none"
+
+    @property
+    def own_uid(self) -> bool:
+        """Each kernel runs as an unprivileged uid of its own (the grader is root), which also
+        allows cgroups and a forge."""
+        return self.kind == "bwrap-root"
 
 
 def detect_sandbox(*, enabled: bool = True) -> Sandbox:
@@ -88,7 +94,7 @@ def detect_sandbox(*, enabled: bool = True) -> Sandbox:
         raise SandboxUnavailable(f"bubblewrap cannot create a sandbox: {why}. Fix: {hint}; or "
                                  "pass --no-sandbox to grade without isolation.")
     return Sandbox(kind="bwrap-root" if root else "bwrap-user", bwrap=bwrap, setpriv=setpriv,
-                   cgroups=root and _cgroups_usable(), reset_signals=_signal_reset())
+                   cgroups=root and cgroups.usable(), reset_signals=_signal_reset())
 
 
 def _signal_reset() -> tuple[str, ...]:
@@ -101,14 +107,6 @@ def _signal_reset() -> tuple[str, ...]:
     return (env, "--default-signal") if ok else ()
 
 
-def _cgroups_usable() -> bool:
-    for controller in ("memory", "pids"):
-        base = _CGROUP_ROOT / controller
-        if not (base / "cgroup.procs").exists() or not os.access(base, os.W_OK):
-            return False
-    return True
-
-
 class UidLease:
     """An unprivileged uid held for one worker; a lock file keeps other graders off it."""
 
@@ -117,7 +115,7 @@ class UidLease:
         self._handle = handle
 
     @classmethod
-    def acquire(cls, base: int = UID_BASE, slots: int = UID_SLOTS) -> "UidLease":
+    def acquire(cls, base: int = UID_BASE, slots: int = UID_SLOTS) -> UidLease:
         lock_dir = Path("/run/lock") if os.access("/run/lock", os.W_OK) else Path("/tmp")
         for uid in range(base, base + slots):
             path = lock_dir / f"grader-sandbox-uid-{uid}.lock"
@@ -143,11 +141,10 @@ class Jail:
 
     sandbox: Sandbox
     conn_dir: Path
-    uid: int
-    cgroup: str
+    uid: int | None
+    """The unprivileged uid the kernel becomes (with own_uid), None to stay as started."""
+    cgroup: str = ""
     """Name of the per-kernel cgroup, empty when cgroups are not used."""
-    extra_ro: tuple[tuple[str, str], ...] = ()
-    """(host path, path inside) pairs bound read-only, e.g. data files the notebook opens."""
     seccomp: str = ""
     """A compiled seccomp filter to load, or empty for none."""
 
@@ -201,7 +198,7 @@ def bwrap_args(jail: Jail, limits: Limits) -> list[str]:
     args = [sb.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
             "--hostname", "sandbox"]
-    if sb.kind == "bwrap-user":
+    if not sb.own_uid:
         args += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
     made: set[str] = set()
     args += ["--ro-bind", "/usr", "/usr"]
@@ -224,25 +221,25 @@ def bwrap_args(jail: Jail, limits: Limits) -> list[str]:
     for root in python_roots():
         args += _mkdirs(root, made) + ["--ro-bind", root, root]
     args += _mkdirs(str(jail.conn_dir), made) + ["--bind", str(jail.conn_dir), str(jail.conn_dir)]
-    for host, inside in jail.extra_ro:
-        args += _mkdirs(inside, made) + ["--ro-bind", host, inside]
     for key, value in kernel_env().items():
         args += ["--setenv", key, value]
     if jail.seccomp:
         args += ["--seccomp", "3"]  # opened on fd 3 by the launch script
     args += ["--chdir", HOME, "--"]
-    if sb.kind == "bwrap-root":
+    if jail.uid is not None:
         args += [sb.setpriv, f"--reuid={jail.uid}", f"--regid={jail.uid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     return args
 
 
+_PRLIMIT = {"RLIMIT_AS": "--as", "RLIMIT_CPU": "--cpu", "RLIMIT_FSIZE": "--fsize",
+            "RLIMIT_NOFILE": "--nofile", "RLIMIT_CORE": "--core", "RLIMIT_NPROC": "--nproc"}
+
+
 def rlimit_args(limits: Limits, *, per_user_procs: bool) -> list[str]:
-    args = ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
-            f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}", "--core=0"]
-    if per_user_procs:
-        args.append(f"--nproc={limits.processes}")
-    return args + ["--"]
+    """`Limits.rlimits` as a prlimit command prefix."""
+    return ["prlimit", *(f"{_PRLIMIT[name]}={value}" for name, value in
+                         limits.rlimits(per_user_procs=per_user_procs)), "--"]
 
 
 # Runs as the launcher's first process, before bwrap: it hands the connection file to the
@@ -254,70 +251,14 @@ _ENTER = ('set -e; cf="$1"; u="$2"; sc="$3"; shift 3; '
 
 
 def kernel_argv(jail: Jail, limits: Limits, python: str = sys.executable) -> list[str]:
-    """The full launch command, with jupyter_client's `{connection_file}` placeholder."""
+    """The full launch command of a jailed kernel, with a `{connection_file}` placeholder."""
     kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    if not jail.sandbox.isolated:
-        return [*jail.sandbox.reset_signals, *rlimit_args(limits, per_user_procs=False), *kernel]
-    owner = str(jail.uid) if jail.sandbox.kind == "bwrap-root" else "-"
-    procs = [str(p / "cgroup.procs") for p in cgroup_dirs(jail.cgroup)] if jail.cgroup else []
-    inner = rlimit_args(limits, per_user_procs=jail.sandbox.kind == "bwrap-root") + kernel
+    owner = "-" if jail.uid is None else str(jail.uid)
+    procs = [str(p / "cgroup.procs") for p in cgroups.dirs(jail.cgroup)] if jail.cgroup else []
+    inner = rlimit_args(limits, per_user_procs=jail.uid is not None) + kernel
     return (["/bin/sh", "-c", _ENTER, "grader-enter", "{connection_file}", owner,
              jail.seccomp or "-", *procs, "--", *jail.sandbox.reset_signals]
             + bwrap_args(jail, limits) + inner)
-
-
-def cgroup_dirs(name: str) -> list[Path]:
-    return [_CGROUP_ROOT / "memory" / "grader" / name, _CGROUP_ROOT / "pids" / "grader" / name]
-
-
-def create_cgroup(name: str, limits: Limits) -> None:
-    mem, pids = cgroup_dirs(name)
-    for d in (mem, pids):
-        d.mkdir(parents=True, exist_ok=True)
-    # The memory cgroup bounds all the kernel's processes together, tmpfs pages included.
-    (mem / "memory.limit_in_bytes").write_text(str(limits.memory_bytes + limits.scratch_bytes))
-    swap = mem / "memory.memsw.limit_in_bytes"
-    if swap.exists():
-        try:
-            swap.write_text(str(limits.memory_bytes + limits.scratch_bytes))
-        except OSError:
-            pass
-    (pids / "pids.max").write_text(str(limits.processes))
-
-
-def cgroup_peak_memory(name: str) -> int | None:
-    try:
-        return int((cgroup_dirs(name)[0] / "memory.max_usage_in_bytes").read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def cgroup_oom_killed(name: str) -> bool:
-    try:
-        text = (cgroup_dirs(name)[0] / "memory.oom_control").read_text()
-    except OSError:
-        return False
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] == "oom_kill":
-            return parts[1] != "0"
-    return False
-
-
-def destroy_cgroup(name: str) -> None:
-    """Kill whatever is left in the cgroup and remove it."""
-    for d in cgroup_dirs(name):
-        for _ in range(50):
-            pids = _read_pids(d / "cgroup.procs")
-            if not pids:
-                break
-            for pid in pids:
-                _kill(pid)
-            time.sleep(0.02)
-        try:
-            d.rmdir()
-        except OSError:
-            pass
 
 
 def cleanup_stale(uid: int | None) -> None:
@@ -325,10 +266,7 @@ def cleanup_stale(uid: int | None) -> None:
     sandbox uid just acquired, and the cgroups and temporary folders of dead graders."""
     if uid is not None:
         kill_uid(uid)
-    for base in (_CGROUP_ROOT / "memory" / "grader", _CGROUP_ROOT / "pids" / "grader"):
-        for d in base.glob("k*-*") if base.is_dir() else ():
-            if not _alive(d.name[1:].split("-")[0]):
-                destroy_cgroup(d.name)
+    cgroups.remove_stale()
     tmp = Path(tempfile.gettempdir())
     for d in tmp.glob("grader-kernel-*-*"):
         if not _alive(d.name.split("-")[2]):
@@ -354,13 +292,6 @@ def kill_uid(uid: int) -> int:
 
 def processes_of_uid(uid: int) -> list[int]:
     return [pid for pid in _all_pids() if _owned_by(pid, uid)]
-
-
-def _read_pids(path: Path) -> list[int]:
-    try:
-        return [int(x) for x in path.read_text().split()]
-    except (OSError, ValueError):
-        return []
 
 
 def _all_pids() -> list[int]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .limits import EXCEPTION_CHARS, NAME_CHARS, REPLY_CHARS, TEXT_CHARS, TRACEBACK_CHARS
+
 MIME = "text/x-grader-answer"
-MAX_REPLY_CHARS = 8 * 1024 * 1024
 _MAX_DEPTH = 24
 
 
@@ -77,11 +78,15 @@ class Answer:
     value: Any = None
     message: str = ""
     traceback: str = ""
-    args: tuple = field(default=())
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def args(self) -> tuple:
+        """The inputs of a call (empty for a value)."""
+        return self.request.args if isinstance(self.request, Call) else ()
 
 
 def encode_requests(requests: list[tuple[Request, int]]) -> str:
@@ -129,7 +134,7 @@ def decode_reply(text: Any, request: Request, request_id: int) -> Answer:
     """Validate one reply and turn it into an Answer; malformed replies raise BadReply."""
     if not isinstance(text, str):
         raise BadReply("reply is not text")
-    if len(text) > MAX_REPLY_CHARS:
+    if len(text) > REPLY_CHARS:
         raise BadReply(f"reply of {len(text)} characters is too large")
     try:
         body = json.loads(text)
@@ -138,18 +143,17 @@ def decode_reply(text: Any, request: Request, request_id: int) -> Answer:
     if not isinstance(body, dict) or body.get("id") != request_id:
         raise BadReply("reply does not answer this request")
     status = body.get("status")
-    args = request.args if isinstance(request, Call) else ()
     if status == "ok":
         try:
             value = decode_value(body.get("value"))
         except RecursionError:
             raise BadReply("reply is nested too deeply") from None
-        return Answer(request, "ok", value=value, args=args)
+        return Answer(request, "ok", value=value)
     if status in ("missing", "not_callable", "raised", "unreadable"):
-        return Answer(request, status, message=_text(body.get("message"))[:2000],
-                      traceback=_text(body.get("traceback"))[-4000:] if status == "raised" else "",
-                      value=_text(body.get("type"))[:200] if status == "raised" else None,
-                      args=args)
+        return Answer(request, status, message=_text(body.get("message"))[:TEXT_CHARS],
+                      traceback=(_text(body.get("traceback"))[-TRACEBACK_CHARS:]
+                                 if status == "raised" else ""),
+                      value=_text(body.get("type"))[:NAME_CHARS] if status == "raised" else None)
     raise BadReply(f"unknown reply status {status!r}")
 
 
@@ -182,7 +186,8 @@ def decode_value(x: Any, depth: int = 0) -> Any:
     if tag == "array":
         return _decode_array(x)
     if tag == "exception":
-        return RaisedError(_text(x.get("type"))[:200] or "Exception", _text(x.get("message"))[:10_000])
+        return RaisedError(_text(x.get("type"))[:NAME_CHARS] or "Exception",
+                           _text(x.get("message"))[:EXCEPTION_CHARS])
     if tag == "unsupported":
         return Unsupported(_text(x.get("type")) or "object")
     raise BadReply(f"unknown value tag {tag!r}")

@@ -164,7 +164,7 @@ def test_missing_sandbox_is_refused_with_the_fix(tmp_path):
 
     from conftest import GRADER, grader_env
     env = {**grader_env(), "PATH": str(tmp_path)}  # no bwrap on this PATH
-    done = subprocess.run([GRADER, "grade", str(NOTEBOOKS / "tiny-correct.ipynb"), "--out",
+    done = subprocess.run([*GRADER, "grade", str(NOTEBOOKS / "tiny-correct.ipynb"), "--out",
                            str(tmp_path / "out")], capture_output=True, text=True, env=env)
     assert done.returncode == 1
     assert "apt-get install bubblewrap" in done.stderr and "--no-sandbox" in done.stderr

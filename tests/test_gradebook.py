@@ -74,7 +74,7 @@ def test_kill_9_then_rerun_grades_each_submission_once(tmp_path):
     for i in range(8):
         nbformat.write(slow, subs / f"s{i:02d}.ipynb")
     out = tmp_path / "out"
-    proc = subprocess.Popen([GRADER, "grade", str(subs), "--out", str(out), "--workers", "2",
+    proc = subprocess.Popen([*GRADER, "grade", str(subs), "--out", str(out), "--workers", "2",
                              "--quiet"], env=grader_env(), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -157,7 +157,7 @@ def test_progress_bar_with_eta_on_a_terminal(tmp_path):
     pid, fd = pty.fork()
     if pid == 0:  # the child: the grader on a pseudo-terminal
         os.environ.update(grader_env())
-        os.execv(GRADER, [GRADER, "grade", str(subs), "--out", str(tmp_path / "out")])
+        os.execv(GRADER[0], [*GRADER, "grade", str(subs), "--out", str(tmp_path / "out")])
     chunks = []
     while True:
         try:

@@ -35,11 +35,12 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+from conftest import GRADER
+
+pytestmark = [pytest.mark.slow, pytest.mark.security]
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus" / "hostile"
-GRADER = ROOT / ".venv" / "bin" / "grader"
 SANDBOX_UIDS = range(61000, 61064)
 CLI_LIMITS = ["--seed", "20261121", "--timeout", "5", "--notebook-timeout", "120"]
 BATCH_BOUND = 15 * 60
@@ -221,8 +222,6 @@ class Batch:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory) -> Batch:
-    if not GRADER.exists():
-        pytest.skip(f"{GRADER} is missing: run `make test` or `pip install -e .` in .venv")
     out = tmp_path_factory.mktemp("batch") / "out"
     expected = {}
     for name in NOTEBOOKS:
@@ -243,7 +242,7 @@ def batch(tmp_path_factory) -> Batch:
     timed_out = False
     started = time.monotonic()
     with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
-        proc = subprocess.Popen([str(GRADER), "grade", str(CORPUS), "--out", str(out),
+        proc = subprocess.Popen([*GRADER, "grade", str(CORPUS), "--out", str(out),
                                  *CLI_LIMITS], cwd=ROOT, env=env, stdout=so, stderr=se,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:

@@ -16,7 +16,7 @@ def tiny_answers(answer, double):
     out = {"answer": Answer(Value("answer"), "ok", value=answer)}
     for i, x in enumerate((3, -5)):
         req = Call("double", (x,), key=f"double#{i}")
-        out[req.key] = Answer(req, "ok", value=double(x), args=(x,))
+        out[req.key] = Answer(req, "ok", value=double(x))
     return out
 
 
@@ -44,20 +44,20 @@ def test_wrong_answers_fail_with_details():
 def test_missing_and_raising_answers_are_not_answered():
     answers = {"answer": Answer(Value("answer"), "missing")}
     req = Call("double", (1,), key="double#0")
-    answers[req.key] = Answer(req, "raised", value="NotImplementedError", args=(1,))
+    answers[req.key] = Answer(req, "raised", value="NotImplementedError")
     outcomes, _ = run_checks(TINY, answers, seed=1)
     assert all(o.not_answered and "Not answered" in o.feedback for o in outcomes)
 
 
 def test_a_crashing_check_is_flagged_not_passed():
-    # an answer the check cannot handle at all (here: no recorded arguments) is a check
-    # error for the instructor, never a pass
+    # an answer the check cannot handle at all (here: a call without the argument the check
+    # reads) is a check error for the instructor, never a pass
     answers = tiny_answers(42, lambda x: 2 * x)
-    req = Call("double", (3,), key="double#0")
-    answers[req.key] = Answer(req, "ok", value={"weird": 1}, args=None)
+    req = Call("double", (), key="double#0")
+    answers[req.key] = Answer(req, "ok", value=6)
     outcomes, _ = run_checks(TINY, answers, seed=1)
     q2 = by_question(outcomes)["2"][0]
-    assert not q2.passed and q2.check_error and "TypeError" in q2.answer
+    assert not q2.passed and q2.check_error and "IndexError" in q2.answer
 
 
 def test_conv_layer_checks_on_reference_answers():
@@ -79,7 +79,7 @@ def test_conv_layer_checks_on_reference_answers():
         if isinstance(r, Value):
             answers[r.key] = Answer(r, "ok", value=values[r.name])
         else:
-            answers[r.key] = Answer(r, "ok", value=np.asarray(funcs[r.name](*r.args)), args=r.args)
+            answers[r.key] = Answer(r, "ok", value=np.asarray(funcs[r.name](*r.args)))
     outcomes, problems = run_checks(CONV, answers, seed=5)
     assert problems == []
     assert all(o.passed for o in outcomes), [o.feedback for o in outcomes if not o.passed]

@@ -3,8 +3,9 @@
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS
 from grader.notebook import NotebookError, read_submission
+
+from conftest import NOTEBOOKS
 
 
 @pytest.mark.parametrize("name, words", [
@@ -18,10 +19,10 @@ def test_broken_files_give_readable_errors(name, words):
         read_submission(NOTEBOOKS / f"{name}.ipynb")
 
 
-def test_free_text_and_pack_come_from_metadata():
+def test_written_answers_and_pack_come_from_metadata():
     sub = read_submission(NOTEBOOKS / "tiny-correct.ipynb")
     assert sub.pack_name == "tiny"
-    assert sub.free_text == {"answer-1": "42."}
+    assert sub.written == {"answer-1": "42."}
     assert len(sub.sha256) == 64
 
 

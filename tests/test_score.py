@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-
-from grader.judge import CheckOutcome
 from grader.packs import load_pack
-from grader.score import manual_results, score_questions, split_points
+from grader.results import CheckOutcome
+from grader.score import score_questions, split_points, written_results
 
 TINY = load_pack(Path(__file__).parent / "packs" / "tiny")
 
@@ -27,11 +26,11 @@ def test_unknown_question_ids_are_ignored():
     assert sum(q.score for q in qs) == 0
 
 
-def test_manual_points_count_once_awarded():
-    pending = manual_results(TINY, {"answer-1": "42"})
+def test_written_points_count_once_awarded():
+    pending = written_results(TINY, {"answer-1": "42"})
     q = score_questions(TINY, [CheckOutcome("1", "a", True)], pending)[0]
     assert (q.score, q.max_score) == (1, 1)
-    awarded = manual_results(TINY, {"answer-1": "42"}, {("1", "answer-1"): (0.5, "ok")})
+    awarded = written_results(TINY, {"answer-1": "42"}, {("1", "answer-1"): (0.5, "ok")})
     q = score_questions(TINY, [CheckOutcome("1", "a", True)], awarded)[0]
     assert (q.score, q.max_score) == (1.5, 2)
-    assert q.manual[0].comment == "ok"
+    assert q.written[0].comment == "ok"

@@ -5,8 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from grader.wire import (BadReply, Call, RaisedError, Unsupported, Value, decode_reply,
-                         encode_request)
+from grader.wire import (
+    BadReply,
+    Call,
+    RaisedError,
+    Unsupported,
+    Value,
+    decode_reply,
+    encode_request,
+)
 
 REQ = Value("x")
 

@@ -5,7 +5,6 @@ import pytest
 
 from grader.feedback import as_array, fail, value_of
 
-
 MAX_SIDE = 256
 
 

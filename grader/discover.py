@@ -1,16 +1,9 @@
-"""Find the submissions behind the command line's paths and write a run's outputs."""
+"""Find the submissions behind the command line's paths, each with a name unique in the run."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-from .export import grades_csv, results_json
-from .report import render_index, render_report
-from .results import SubmissionResult
 
 
 class NothingToGrade(ValueError):
@@ -65,28 +58,3 @@ def collect(paths: list[Path]) -> list[Job]:
 def _safe(name: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "-_.@+" else "_" for c in name).strip(".")
     return cleaned or "submission"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def write_submission(out: Path, result: SubmissionResult) -> None:
-    folder = out / result.submission
-    atomic_write(folder / "results.json", json.dumps(results_json(result), indent=2))
-    atomic_write(folder / "report.html", render_report(result))
-
-
-def write_run(out: Path, results: list[SubmissionResult], title: str = "Class overview") -> None:
-    atomic_write(out / "grades.csv", grades_csv(results))
-    links = {r.submission: f"{r.submission}/report.html" for r in results}
-    atomic_write(out / "index.html", render_index(results, links, title))

@@ -1,7 +1,7 @@
 """A kernel forge: one long-lived, already jailed process per grader worker that has torch,
 numpy, IPython and ipykernel imported and forks a fresh, fully jailed kernel per submission.
 
-Why: a JailedKernel costs about 1.1 s of CPU per submission, most of it the pack's prelude
+Why: a kernel started from scratch (grader/kernels/jail.py) costs about 1.1 s of CPU per submission, most of it the pack's prelude
 `import torch` (0.8 s), the rest starting Python and ipykernel. A forked kernel inherits both,
 copy-on-write: about 0.1 s of CPU and 0.08 s of wall time per kernel
 (benchmarks/forge_startup.py).
@@ -23,7 +23,7 @@ student code: it reads requests from the host on a socket pair, forks and reaps.
 
 Per kernel the forge forks a *warden* as pid 1 of a new pid namespace. The warden unshares new
 mount, network, ipc and uts namespaces, joins the kernel's memory and pids cgroups (the host
-creates them, as for JailedKernel) and then a new cgroup namespace; it unmounts the cgroup
+creates them, as for scratch kernels) and then a new cgroup namespace; it unmounts the cgroup
 folders, the forge's /tmp (with every other kernel's folder) and home, /proc and devpts, and
 mounts fresh ones: size-limited tmpfs on /tmp (holding only this kernel's connection folder,
 bound back at its host path) and /home/student, a new devpts and a /proc of the new pid
@@ -32,7 +32,7 @@ underneath. It brings loopback up, forks the kernel, drops every capability and 
 set itself, and waits. The kernel sets its session, rlimits, oom_score_adj, environment and
 working folder, drops the bounding set, sets no_new_privs, clears its groups, becomes the
 sandbox uid/gid (which clears its capabilities), checks /proc/self/status, takes a new session
-keyring and empties the uid's keyrings, loads JailedKernel's seccomp filter (grader/seccomp.py),
+keyring and empties the uid's keyrings, loads the scratch kernels' seccomp filter (grader/seccomp.py),
 reports "ok" on a pipe and only then runs IPKernelApp with the connection file the host wrote.
 When the kernel exits the warden exits, and Linux kills every process left in the namespace
 (daemons included).
@@ -40,15 +40,14 @@ When the kernel exits the warden exits, and Linux kills every process left in th
 The host gets a pidfd of the warden (over SCM_RIGHTS): readable exactly when the warden, hence
 the kernel, is gone (nbclient's is_alive), and SIGKILL through it ends the whole namespace.
 Connection files use the ipc transport in a host folder bound into the forge at the same path,
-as with JailedKernel; once the kernel is up, the host takes the file and folder back.
+as with scratch kernels; once the kernel is up, the host takes the file and folder back.
 
-The forge's program is grader/forge_server.py, sent to the jail as source; this module is
+The forge's program is grader/kernels/forge_server.py, sent to the jail as source; this module is
 the host side.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -63,17 +62,15 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from jupyter_client import AsyncKernelManager
-from jupyter_client.provisioning import LocalProvisioner
-
-from . import sandbox as sb
+from .. import cgroups
+from .. import sandbox as sb
+from ..limits import Limits
+from ..seccomp import write_filter
+from .base import Kernel, KernelStartError
 from .forge_server import _SPAWN_TIMEOUT, DEFAULT_PRELOAD
-from .kernel import JailedKernel, KernelStartError
-from .limits import Limits
-from .seccomp import write_filter
+from .jail import JailBackend
 
 _SOURCE = (Path(__file__).parent / "forge_server.py").read_bytes()
 """The forge's program, as installed: the forge runs the same version as the host side."""
@@ -82,7 +79,7 @@ _START_TIMEOUT = 120.0
 
 class ForgeUnavailable(KernelStartError):
     """The forge cannot provide a kernel (not started, died and could not restart, or this
-    machine cannot run it); a caller may fall back to JailedKernel."""
+    machine cannot run it); ForgeBackend then starts kernels from scratch."""
 
 
 class Forge:
@@ -93,18 +90,16 @@ class Forge:
     --die-with-parent is tied to the thread that spawned it.
     """
 
-    def __init__(self, sandbox: "sb.Sandbox", limits: "Limits | None" = None, *,
+    def __init__(self, sandbox: sb.Sandbox, limits: Limits | None = None, *,
                  preload: tuple[str, ...] = DEFAULT_PRELOAD, python: str = sys.executable,
-                 extra_ro: tuple[tuple[str, str], ...] = (), max_restarts: int = 3,
-                 start_timeout: float = _START_TIMEOUT) -> None:
-        if sandbox.kind != "bwrap-root":
+                 max_restarts: int = 3, start_timeout: float = _START_TIMEOUT) -> None:
+        if not sandbox.own_uid:
             raise ForgeUnavailable("the forge needs the grader to run as root (sandbox "
                                    f"bwrap-root, not {sandbox.kind})")
         self.sandbox = sandbox
         self.limits = limits or Limits()
         self.preload = preload
         self.python = python
-        self.extra_ro = tuple(extra_ro)
         self.max_restarts = max_restarts
         self.start_timeout = start_timeout
         self.restarts = 0
@@ -121,7 +116,7 @@ class Forge:
 
     # lifecycle
 
-    def start(self) -> "Forge":
+    def start(self) -> Forge:
         with self._lock:
             self._start()
         return self
@@ -131,14 +126,14 @@ class Forge:
             raise ForgeUnavailable("the forge was closed")
         self._stop()
         if self.root is None:
-            # Under /tmp (the warden rebuilds /tmp for each kernel), named like JailedKernel's
+            # Under /tmp (the warden rebuilds /tmp for each kernel), named like other kernels'
             # folders so that sandbox.cleanup_stale removes it after a crash.
             self.root = Path(tempfile.mkdtemp(prefix=f"grader-kernel-{os.getpid()}-forge-",
                                               dir="/tmp"))
             os.chmod(self.root, 0o711)
             for _, inside in self._cgroup_binds():
                 Path(inside).mkdir(mode=0o700, parents=True, exist_ok=True)
-            # JailedKernel's seccomp filter (grader/seccomp.py), loaded by each forked kernel.
+            # the scratch kernels' seccomp filter (grader/seccomp.py), loaded by each forked kernel.
             bpf = self.root / "seccomp.bpf"
             self.seccomp = bpf.read_bytes() if write_filter(bpf) else b""
         self.starts += 1
@@ -176,18 +171,17 @@ class Forge:
              "s.detach();exec(compile(src,'grader-forge','exec'))")
 
     def _argv(self, fd: int) -> list[str]:
-        # The forge's jail: exactly the kernel's (sandbox.bwrap_args) without setpriv (kind
-        # "forge" is neither bwrap-root nor bwrap-user), with the kernels' runtime folder and
-        # the grader's memory and pids cgroup folders.
-        jail = sb.Jail(sb.Sandbox(kind="forge", bwrap=self.sandbox.bwrap), self.root, 0, "",
-                       self.extra_ro)
-        args = sb.bwrap_args(jail, self.limits)
+        # The forge's jail: exactly the kernel's (sandbox.bwrap_args) without setpriv (no
+        # uid to drop to), with the kernels' runtime folder and the grader's memory and pids
+        # cgroup folders.
+        assert self.root is not None
+        args = sb.bwrap_args(sb.Jail(self.sandbox, self.root, None), self.limits)
         if args[-1] != "--" or (self.sandbox.setpriv and self.sandbox.setpriv in args):
             raise ForgeUnavailable("unexpected bwrap command line from sandbox.bwrap_args")
         args = [a for a in args[:-1] if a != "--unshare-cgroup-try"]
         for host, inside in self._cgroup_binds():
             args += ["--bind", host, inside]
-        # Default signal dispositions, as for JailedKernel: forked kernels inherit the forge's.
+        # Default signal dispositions, as for scratch kernels: forked kernels inherit the forge's.
         return [*self.sandbox.reset_signals, *args, "--", self.python, "-c", self._BOOT, str(fd),
                 ",".join(self.preload)]
 
@@ -197,16 +191,16 @@ class Forge:
         if not self.sandbox.cgroups or self.root is None:
             return []
         out = []
-        for d in sb.cgroup_dirs("x"):
-            d.parent.mkdir(parents=True, exist_ok=True)
-            out.append((str(d.parent), str(self.root / ".cgroup" / d.parent.parent.name)))
+        for parent in cgroups.parents():
+            parent.mkdir(parents=True, exist_ok=True)
+            out.append((str(parent), str(self.root / ".cgroup" / parent.parent.name)))
         return out
 
     def _cgroup_procs(self, name: str) -> list[str]:
         """The forge's paths of the cgroup.procs files of the kernel cgroup `name`."""
         binds = dict(self._cgroup_binds())
         return [os.path.join(binds[str(d.parent)], name, "cgroup.procs")
-                for d in sb.cgroup_dirs(name)]
+                for d in cgroups.dirs(name)]
 
     @property
     def alive(self) -> bool:
@@ -235,7 +229,7 @@ class Forge:
             self._log.close()
             self._log = None
 
-    def __enter__(self) -> "Forge":
+    def __enter__(self) -> Forge:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -261,7 +255,7 @@ class Forge:
             self._sock.settimeout(min(left, 0.5))
             try:
                 data, fds, _, _ = socket.recv_fds(self._sock, 1 << 20, 4)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError as exc:
                 raise ForgeUnavailable(f"lost the forge: {exc}") from None
@@ -304,12 +298,12 @@ class Forge:
 
     # kernels
 
-    def new_kernel(self, limits: "Limits", uid: int,
-                   extra_ro: tuple[tuple[str, str], ...] = ()) -> "ForgedKernel":
-        """A kernel to `await start()`, like JailedKernel(sandbox, limits, uid)."""
-        if tuple(extra_ro) != self.extra_ro:
-            raise ForgeUnavailable("extra read-only folders are fixed when the forge starts")
-        return ForgedKernel(self, limits, uid)
+    def new_kernel(self, limits: Limits, uid: int) -> ForgedKernel:
+        """A kernel to `await start()`, jailed as a scratch kernel would be."""
+        if not self.alive and (self.starts == 0 or self._closed):
+            raise ForgeUnavailable("the forge is not running")
+        cgroup = cgroups.new_name() if self.sandbox.cgroups else ""
+        return ForgedKernel(self, limits, uid, cgroup)
 
     def _kernel_dir(self) -> Path:
         if self.root is None:
@@ -385,165 +379,79 @@ class _ForgedProcess:
                 setattr(self, attr, None)
 
 
-class _ForgeProvisioner(LocalProvisioner):
-    """LocalProvisioner (connection file, ports, shutdown logic) with the launch replaced by a
-    request to the forge. Set as km.provisioner before km.start_kernel()."""
+class ForgedKernel(Kernel):
+    """A kernel forked by a Forge; used and closed as any other Kernel."""
 
-    forge: Forge | None = None
-    spawn_request: dict | None = None
-    uid: int = -1
-    forged: _ForgedProcess | None = None
-    """Kept apart from `process`, which LocalProvisioner.wait() sets to None."""
+    def __init__(self, forge: Forge, limits: Limits, uid: int, cgroup: str) -> None:
+        super().__init__(limits, forge._kernel_dir(), uid=uid, cgroup=cgroup)
+        self.forge = forge
+        self._forged: _ForgedProcess | None = None
 
-    async def launch_kernel(self, cmd: list[str], **kwargs):  # type: ignore[override]
-        del cmd, kwargs  # nothing of the host's launch arguments (env!) reaches the kernel
-        km = self.parent
-        assert self.forge is not None and self.spawn_request is not None
-        os.chown(km.connection_file, self.uid, self.uid)
-        req = {**self.spawn_request, "conn_file": os.path.realpath(km.connection_file)}
-        reply, fds = self.forge.request(req)
+    @property
+    def exit_code(self) -> int | None:
+        """The kernel's exit status once it is gone (the warden reports it)."""
+        return None if self._forged is None else self._forged.returncode
+
+    async def _launch(self, connection_file: str) -> _ForgedProcess:
+        assert self.uid is not None
+        os.chown(connection_file, self.uid, self.uid)
+        request = {**self._spawn_request(), "conn_file": os.path.realpath(connection_file)}
+        # Called on this thread: a forge restarted from a short-lived thread would die with it.
+        reply, fds = self.forge.request(request)
         if not reply.get("ok") or len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             raise KernelStartError(f"the forge could not start a kernel: "
                                    f"{reply.get('error', reply)}")
-        self.forged = _ForgedProcess(int(reply["pid"]), fds[0], fds[1])
-        self.process = self.forged  # type: ignore[assignment]
-        self.pid = int(reply["pid"])
-        self.pgid = None  # send_signal goes through the pidfd
-        return self.connection_info
+        self._forged = _ForgedProcess(int(reply["pid"]), fds[0], fds[1])
+        return self._forged
 
-    async def cleanup(self, restart: bool = False) -> None:
-        await super().cleanup(restart)
-        if self.forged is not None:
-            self.forged.poll()
-            self.forged.close()
-
-
-class ForgedKernel(JailedKernel):
-    """A kernel forked by a Forge; started differently, used and closed as a JailedKernel."""
-
-    def __init__(self, forge: Forge, limits: "Limits", uid: int) -> None:
-        super().__init__(forge.sandbox, limits, uid)
-        self.forge = forge
-        self.exit_code: int | None = None
-        self._provisioner: _ForgeProvisioner | None = None
-
-    async def start(self, timeout: float = 60.0) -> None:
-        if not self.forge.alive and (self.forge.starts == 0 or self.forge._closed):
-            raise ForgeUnavailable("the forge is not running")
-        root = self.forge._kernel_dir()
-        self._root = root
-        conn = root / "conn"
-        conn.mkdir(mode=0o700)
-        os.chown(conn, self.uid, self.uid)
-        self._new_cgroup()
-        # The argv is never executed: the provisioner below asks the forge instead.
-        km = self._manager(root, conn, ["grader-forge", "-f", "{connection_file}"])
-        km.kernel_id = uuid.uuid4().hex
-        prov = _ForgeProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
-        prov.forge = self.forge
-        prov.uid = self.uid
-        prov.spawn_request = self._spawn_request(conn)
-        km.provisioner = prov
-        self._provisioner = prov
-        self.km = km
-        try:
-            end = time.monotonic() + timeout
-            await asyncio.wait_for(km.start_kernel(), timeout)
-            await self._wait_ready(km, end)
-        except ForgeUnavailable:
-            await self.close()
-            raise
-        except (RuntimeError, asyncio.TimeoutError, OSError) as exc:
-            await self.close()
-            raise KernelStartError(f"the forged kernel did not start ({exc})") from None
-        self._lock_connection(conn)
-
-    @staticmethod
-    async def _wait_ready(km: AsyncKernelManager, end: float) -> None:
-        """Wait until the kernel has bound its five sockets, then for a kernel_info reply.
-        (Connecting before the sockets exist costs zmq's 0.1 s reconnect interval or more,
-        and KernelClient.wait_for_ready adds a 0.2 s wait for IOPub; nbclient makes its own
-        client afterwards and does its own checks.)"""
-        paths = [f"{km.ip}-{port}" for port in (km.shell_port, km.iopub_port, km.stdin_port,
-                                                km.control_port, km.hb_port)]
-        while not all(os.path.exists(p) for p in paths):
-            if not await km.is_alive():
-                raise RuntimeError("the kernel died while starting")
-            if time.monotonic() > end:
-                raise asyncio.TimeoutError()
-            await asyncio.sleep(0.005)
-        client = km.client()
-        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-        try:
-            while True:
-                client.kernel_info()
-                try:
-                    msg = await client.get_shell_msg(
-                        timeout=max(0.01, min(1.0, end - time.monotonic())))
-                except Exception:  # queue.Empty
-                    msg = None
-                if msg is not None and msg["msg_type"] == "kernel_info_reply":
-                    return
-                if not await km.is_alive():
-                    raise RuntimeError("the kernel died before answering")
-                if time.monotonic() > end:
-                    raise asyncio.TimeoutError()
-        finally:
-            client.stop_channels()
-
-    def _spawn_request(self, conn: Path) -> dict:
-        lim = self.limits
-        rlimits = [("RLIMIT_AS", lim.memory_bytes), ("RLIMIT_CPU", lim.cpu_seconds),
-                   ("RLIMIT_FSIZE", lim.file_bytes), ("RLIMIT_NOFILE", lim.open_files),
-                   ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", lim.processes)]
+    def _spawn_request(self) -> dict:
         procs = self.forge._cgroup_procs(self.cgroup) if self.cgroup else []
-        return {"op": "spawn", "uid": self.uid, "conn_dir": str(conn), "home": sb.HOME,
-                "scratch": lim.scratch_bytes, "env": sb.kernel_env(), "rlimits": rlimits,
-                "cgroup_procs": procs,
+        return {"op": "spawn", "uid": self.uid, "conn_dir": str(self._conn), "home": sb.HOME,
+                "scratch": self.limits.scratch_bytes, "env": sb.kernel_env(),
+                "rlimits": self.limits.rlimits(per_user_procs=True), "cgroup_procs": procs,
                 "cgroup_mounts": [inside for _, inside in self.forge._cgroup_binds()],
-                "hostname": "sandbox", "timeout": _SPAWN_TIMEOUT,
-                "keep_ro": sb.python_roots() + [inside for _, inside in self.forge.extra_ro],
+                "hostname": "sandbox", "timeout": _SPAWN_TIMEOUT, "keep_ro": sb.python_roots(),
                 "seccomp": base64.b64encode(self.forge.seccomp).decode()}
 
-    async def _stop(self) -> None:
-        await super()._stop()
-        prov, self._provisioner = self._provisioner, None
-        proc = prov.forged if prov is not None else None
-        if proc is not None:
-            proc.kill()  # the warden: the kernel's whole pid namespace goes with it
+
+class ForgeBackend(JailBackend):
+    """Kernels forked from a warm forge; a kernel the forge cannot give is started from
+    scratch in the same jail (after `MAX_FAILURES` failures in a row, the forge is not asked
+    again)."""
+
+    name = "forge"
+    MAX_FAILURES = 3
+
+    def __init__(self, sandbox: sb.Sandbox, limits: Limits) -> None:
+        super().__init__(sandbox, limits)
+        self.forge: Forge | None = None
+        self.failures = 0
+        try:
+            self.forge = Forge(sandbox, limits).start()
+        except ForgeUnavailable as exc:
+            print(f"grader: kernels start the slow way (the forge is unavailable: {exc})",
+                  file=sys.stderr)
+
+    async def new_kernel(self) -> Kernel:
+        note = ""
+        if self.forge is not None and self.failures < self.MAX_FAILURES:
+            assert self.uid is not None
             try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            self.exit_code = proc.returncode
-            proc.close()
-
-
-def kernel_factory(forge: Forge | None, sandbox: "sb.Sandbox", limits: "Limits", uid: int, *,
-                   on_fallback: Callable[[str], None] | None = None,
-                   max_failures: int = 3) -> Callable[[], Awaitable["JailedKernel | ForgedKernel"]]:
-    """The `new_kernel` argument of execute_submission: a forged kernel when the forge can give
-    one, else a JailedKernel (the same isolation, started the slow way). After `max_failures`
-    forged kernels in a row fail to start, the forge is not asked again."""
-    failures = 0
-
-    async def new_kernel():
-        nonlocal failures
-        if forge is not None and failures < max_failures:
-            kernel = forge.new_kernel(limits, uid)
-            try:
+                kernel = self.forge.new_kernel(self.limits, self.uid)
                 await kernel.start()
-                failures = 0
+                self.failures = 0
                 return kernel
             except KernelStartError as exc:  # ForgeUnavailable included
-                failures += 1
-                if on_fallback is not None:
-                    on_fallback(str(exc))
-        kernel = JailedKernel(sandbox, limits, uid)
-        await kernel.start()
+                self.failures += 1
+                note = f"the kernel forge failed, a kernel was started from scratch: {exc}"
+        kernel = await super().new_kernel()
+        kernel.note = note
         return kernel
 
-    return new_kernel
-
+    def close(self) -> None:
+        if self.forge is not None:
+            self.forge.close()
+            self.forge = None
+        super().close()

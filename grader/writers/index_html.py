@@ -1,5 +1,4 @@
-"""HTML reports: one page per submission and the class overview, each a single file that
-makes no network request when opened. Jinja2 escapes everything the student wrote."""
+"""index.html: the class overview, linking every submission's report."""
 
 from __future__ import annotations
 
@@ -7,24 +6,12 @@ import io
 import statistics
 from dataclasses import dataclass
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from ..results import SubmissionResult
+from .html import environment
+from .layout import report_href
+from .summary import question_columns
 
-from .export import question_columns, summary_text
-from .results import SubmissionResult
-
-
-def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("grader", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["pts"] = lambda x: f"{round(x, 2):g}"
-    return env
-
-
-def render_report(result: SubmissionResult) -> str:
-    return _environment().get_template("report.html.j2").render(
-        r=result, summary=summary_text(result),
-        failing_cells=[c for c in result.cells if c.status != "ok"])
+TITLE = "Class overview"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +24,7 @@ class QuestionStats:
     graded: int
 
 
-def render_index(results: list[SubmissionResult], links: dict[str, str], title: str) -> str:
-    """`links` maps a submission name to the relative address of its report."""
+def render(results: list[SubmissionResult]) -> str:
     graded = [r for r in results if r.status == "graded"]
     scores = [r.score for r in graded]
     stats = []
@@ -48,15 +34,16 @@ def render_index(results: list[SubmissionResult], links: dict[str, str], title: 
             stats.append(QuestionStats(qid, qs[0].title, qs[0].max_score,
                                        statistics.fmean(q.score for q in qs),
                                        sum(q.passed for q in qs), len(qs)))
-    return _environment().get_template("index.html.j2").render(
-        title=title, results=sorted(results, key=lambda r: r.submission), links=links,
+    top = max((r.max_score for r in graded), default=0.0)
+    return environment().get_template("index.html.j2").render(
+        title=TITLE, results=sorted(results, key=lambda r: r.submission),
+        links={r.submission: report_href(r.submission) for r in results},
         columns=question_columns(results), stats=stats,
         n_graded=len(graded), n_errors=len(results) - len(graded),
         mean=statistics.fmean(scores) if scores else None,
         median=statistics.median(scores) if scores else None,
-        max_score=max((r.max_score for r in graded), default=0.0),
-        histogram=_histogram_svg(scores, max((r.max_score for r in graded), default=0.0)),
-        unsandboxed=any(r.sandbox == "none" for r in results))
+        max_score=top, histogram=_histogram_svg(scores, top),
+        unsandboxed=any(not r.sandboxed for r in results))
 
 
 def _histogram_svg(scores: list[float], top: float) -> str:
@@ -80,6 +67,8 @@ def _histogram_svg(scores: list[float], top: float) -> str:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     buf = io.StringIO()
-    fig.savefig(buf, format="svg")
+    # No date and fixed element ids: the same scores give the same page.
+    with matplotlib.rc_context({"svg.hashsalt": "grader"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     return svg[svg.index("<svg"):]

@@ -1,7 +1,7 @@
 """The forge's own program: runs inside the forge's jail as root, never imported by student
 code. It reads requests from the host on a socket pair, forks a warden per kernel (pid 1 of
 new namespaces), and the warden forks the kernel, which drops to the sandbox uid before any
-student code runs. The design and its reasons are in grader/forge.py.
+student code runs. The design and its reasons are in grader/kernels/forge.py.
 
 Only the standard library is used here (and ipykernel in the kernel), because the grader
 package is not visible inside the jail: the host sends this file's source over the socket.

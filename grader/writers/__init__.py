@@ -1,0 +1,63 @@
+"""What a run writes, declared as lists: per submission (into its own folder) and per run
+(into the output folder). A new format is one module with a `render` function and one entry
+here."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..results import SubmissionResult
+from . import grades_csv, index_html, report_html, results_json
+from .layout import submission_dir
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionWriter:
+    filename: str
+    render: Callable[[SubmissionResult], str]
+
+
+@dataclass(frozen=True, slots=True)
+class RunWriter:
+    filename: str
+    render: Callable[[list[SubmissionResult]], str]
+
+
+SUBMISSION_WRITERS: tuple[SubmissionWriter, ...] = (
+    SubmissionWriter("results.json", results_json.render),
+    SubmissionWriter("report.html", report_html.render),
+)
+RUN_WRITERS: tuple[RunWriter, ...] = (
+    RunWriter("grades.csv", grades_csv.render),
+    RunWriter("index.html", index_html.render),
+)
+
+
+def write_submission(out: Path, result: SubmissionResult,
+                     writers: Sequence[SubmissionWriter] = SUBMISSION_WRITERS) -> None:
+    folder = submission_dir(out, result.submission)
+    for w in writers:
+        atomic_write(folder / w.filename, w.render(result))
+
+
+def write_run(out: Path, results: list[SubmissionResult],
+              writers: Sequence[RunWriter] = RUN_WRITERS) -> None:
+    for w in writers:
+        atomic_write(out / w.filename, w.render(results))
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -1,0 +1,94 @@
+"""results.json: one submission's result in Gradescope's format, plus the grader's own
+fields (as `grader.results.to_dict` gives them)."""
+
+from __future__ import annotations
+
+import json
+
+from ..results import CheckResult, QuestionResult, SubmissionResult, WrittenResult, to_dict
+from .summary import summary_text
+
+
+def _check_output(c: CheckResult) -> str:
+    o = c.outcome
+    if o.passed:
+        return o.feedback or "Passed."
+    lines = [o.feedback]
+    for label, value in (("Input", o.inputs), ("Your answer", o.answer),
+                         ("Expected", o.expected)):
+        if value:
+            lines.append(f"{label}: {value}")
+    if o.hint:
+        lines.append(f"Hint: {o.hint}")
+    return "\n".join(lines)
+
+
+def _written_output(m: WrittenResult) -> str:
+    if m.text is None:
+        head = "Not answered: this free-text answer is empty."
+    elif m.graded:
+        head = f"Graded by the instructor: {m.awarded:g}/{m.max_points:g}."
+    else:
+        head = f"Free-text answer awaiting manual grading (worth {m.max_points:g} points)."
+    parts = [head]
+    if m.comment:
+        parts.append(f"Instructor's comment: {m.comment}")
+    if m.text:
+        parts.append(f"Your answer:\n{m.text}")
+    return "\n\n".join(parts)
+
+
+def _tests(q: QuestionResult) -> list[dict]:
+    tests = []
+    for c in q.checks:
+        tests.append({
+            "name": f"{q.id} {q.title}: {c.outcome.name}",
+            "number": q.id,
+            "score": c.points,
+            "max_score": c.max_points,
+            "status": "passed" if c.outcome.passed else "failed",
+            "output": _check_output(c),
+            "visibility": "visible",
+            "tags": ["auto"] + (["not-answered"] if c.outcome.not_answered else [])
+                    + (["check-error"] if c.outcome.check_error else []),
+        })
+    for m in q.written:
+        tests.append({
+            "name": f"{q.id} {q.title}: written answer ({m.tag})",
+            "number": q.id,
+            "score": m.awarded or 0.0,
+            "max_score": m.max_points if m.graded else 0.0,
+            "status": "passed" if m.graded and (m.awarded or 0) >= m.max_points else "failed",
+            "output": _written_output(m),
+            "visibility": "visible",
+            "tags": ["manual"] + ([] if m.graded else ["pending"]),
+        })
+    return tests
+
+
+def render(r: SubmissionResult) -> str:
+    return json.dumps(results_json(r), indent=2)
+
+
+def results_json(r: SubmissionResult) -> dict:
+    """Gradescope's results format, plus the grader's own fields."""
+    own = to_dict(r)
+    return {
+        "score": r.score,
+        "max_score": r.max_score,
+        "execution_time": r.execution_time,
+        "output": summary_text(r),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [t for q in r.questions for t in _tests(q)],
+        **{k: own[k] for k in ("submission", "path", "status", "error", "pack", "seed",
+                               "sha256", "sandbox")},
+        "sandboxed": r.sandboxed and bool(r.sandbox),
+        **{k: own[k] for k in ("grader_version", "graded_at")},
+        "pending_manual_points": r.pending_written,
+        **{k: own[k] for k in ("cells", "events", "problems", "timings")},
+        "peak_memory_bytes": r.peak_memory,
+        "schema": own["schema"],
+    }
+
+
