@@ -10,11 +10,21 @@ import sys
 
 import pytest
 
-from conftest import NOTEBOOKS, load_results, run_grader
 from grader.gradebook import Gradebook
-from grader.results import (SCHEMA, CellRun, CheckOutcome, CheckResult, QuestionResult,
-                            ResultFormatError, SubmissionResult, WrittenResult, from_dict,
-                            to_dict)
+from grader.results import (
+    SCHEMA,
+    CellRun,
+    CheckOutcome,
+    CheckResult,
+    QuestionResult,
+    ResultFormatError,
+    SubmissionResult,
+    WrittenResult,
+    from_dict,
+    to_dict,
+)
+
+from conftest import NOTEBOOKS, load_results, run_grader
 
 HEAVY = ("nbclient", "zmq", "pytest", "jupyter_client", "grader.execute", "grader.kernels",
          "torch")
