@@ -27,7 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "reference" / "conv-layer" / "model_solution.ipynb"
-GRADER = str(Path(sys.executable).parent / "grader")
+GRADER = [sys.executable, "-m", "grader"]
+
+sys.path.insert(0, str(ROOT))
+from grader.writers.layout import submission_dir  # noqa: E402
 
 BASELINE = r"""
 import sys, time, json, nbformat
@@ -160,14 +163,14 @@ def main() -> None:
             shutil.copyfile(MODEL, p)
             paths.append(str(p))
         print(f"{args.n} copies of {MODEL.name}, {os.cpu_count()} cores")
-        wall, cpu, peak, done = measure([GRADER, "grade", str(subs), "--out", str(work / "out"),
+        wall, cpu, peak, done = measure([*GRADER, "grade", str(subs), "--out", str(work / "out"),
                                          "--seed", "1", "--quiet", "--workers", str(args.workers)])
         if done.returncode != 0:
             sys.exit(f"grader failed:\n{done.stdout}\n{done.stderr}")
         import json
-        per = [json.loads((work / "out" / Path(p).stem / "results.json").read_text())["execution_time"]
+        per = [json.loads((submission_dir(work / "out", Path(p).stem) / "results.json").read_text())["execution_time"]
                for p in paths]
-        scores = {json.loads((work / "out" / Path(p).stem / "results.json").read_text())["score"]
+        scores = {json.loads((submission_dir(work / "out", Path(p).stem) / "results.json").read_text())["score"]
                   for p in paths}
         report(f"grader grade --workers {args.workers} (scores seen: {sorted(scores)})",
                args.n, wall, cpu, peak, per)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .discover import NothingToGrade, collect
+from .discover import NameClash, NothingToGrade, collect
 from .gradebook import FILENAME, Gradebook, GradebookError
 from .kernels import choose, open_backend
 from .limits import GIB, MIB, Limits
@@ -75,6 +75,8 @@ def limit_options(f):
                      help="Largest file a kernel may write."),
         click.option("--max-output", type=click.IntRange(min=100), default=4000,
                      show_default=True, help="Characters of each cell's output kept."),
+        click.option("--max-cells", type=click.IntRange(min=1), default=2000,
+                     show_default=True, help="Cells a notebook may have to be graded."),
         click.option("--no-sandbox", is_flag=True,
                      help="Run student code WITHOUT isolation (only for code you trust)."),
     ]
@@ -87,7 +89,7 @@ def _limits(kw: dict) -> Limits:
     return Limits(memory_bytes=_size(kw["memory"]), cpu_seconds=kw["cpu_time"],
                   cell_timeout=kw["timeout"], notebook_timeout=kw["notebook_timeout"],
                   processes=kw["max_processes"], file_bytes=_size(kw["max_file_size"]),
-                  output_chars=kw["max_output"])
+                  output_chars=kw["max_output"], max_cells=kw["max_cells"])
 
 
 def _sandbox(no_sandbox: bool):
@@ -154,7 +156,7 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
     pack = _pick_pack(packs, pack, exercise)
     try:
         jobs = collect(list(paths))
-    except NothingToGrade as exc:
+    except (NothingToGrade, NameClash) as exc:
         raise click.UsageError(str(exc)) from None
     limits = _limits(kw)
     box = _sandbox(kw["no_sandbox"])

@@ -18,6 +18,8 @@ from .limits import REPLY_CHARS
 from .messages import sanitize
 from .wire import MIME
 
+OUTPUT_OVERHEAD = 50
+"""Characters of the budget each output costs at least, so that empty outputs are bounded too."""
 RESPONSE_GRACE = 5.0
 """Seconds an interrupted kernel has to take new work before it counts as hung."""
 TIMEOUT_ENAME = "CellTimeoutError"
@@ -39,8 +41,11 @@ class CappedClient(NotebookClient):
     async def async_start_new_kernel_client(self):  # type: ignore[override]
         """nbclient's, with a readiness check that proves IOPub delivers instead of
         jupyter_client's fixed 0.2 s IOPub flush."""
-        self.kc = self.km.client()
-        await ensure_async(self.kc.start_channels())
+        self.kc = self.km.client(context=self.km.context)  # the capped context, see kernels/base.py
+        # Only the channels the grader reads: a channel nobody reads (stdin, control,
+        # heartbeat) is one a kernel could fill with messages in the grader's memory.
+        await ensure_async(self.kc.start_channels(shell=True, iopub=True, stdin=False, hb=False,
+                                                  control=False))
         end = time.monotonic() + self.startup_timeout
         while not await kernel_info_seen(self.kc, self.kc.get_iopub_msg, end):
             if time.monotonic() > end or not await self.km.is_alive():
@@ -70,23 +75,29 @@ class CappedClient(NotebookClient):
             waiting.discard(head)
             return super().output(outs, msg, display_id, cell_index)
         content = msg["content"]
-        if msg["msg_type"] == "stream":
+        kind = msg["msg_type"]
+        if kind == "stream":
             size = len(content["text"])
-        elif msg["msg_type"] == "error":
+        elif kind == "error":
             size = sum(len(x) for x in content["traceback"]) // 4
         else:
-            size = sum(len(v) if isinstance(v, str) else len(json.dumps(v))
-                       for v in content["data"].values())
+            size = max(OUTPUT_OVERHEAD, sum(len(v) if isinstance(v, str) else len(json.dumps(v))
+                                            for v in content["data"].values()))
         used = self._used.get(cell_index, 0)
         if used + size > self._budget:
             self.truncated.add(cell_index)
-            if used < self._budget and msg["msg_type"] == "stream":
-                msg = {**msg, "content": {**content, "text": content["text"][: self._budget - used]}}
-                self._used[cell_index] = self._budget
-                return super().output(outs, msg, display_id, cell_index)
-            if msg["msg_type"] != "error" or any(o.get("output_type") == "error" for o in outs):
+            if used < self._budget and kind == "stream":
+                content = {**content, "text": content["text"][: self._budget - used]}
+                msg = {**msg, "content": content}
+                size = self._budget - used
+            elif kind != "error" or any(o.get("output_type") == "error" for o in outs):
                 return None
         self._used[cell_index] = used + size
+        last = outs[-1] if outs else None
+        if kind == "stream" and last is not None and last.get("output_type") == "stream" \
+                and last.get("name") == content["name"]:
+            last["text"] += content["text"]  # as a notebook shows it: one output per stream
+            return None
         return super().output(outs, msg, display_id, cell_index)
 
     async def run_cell(self, cell, idx: int, timeout: float) -> str:

@@ -22,6 +22,7 @@ from .kernels import Backend, Kernel, KernelStartError
 from .limits import (
     MESSAGE_TRACEBACK_LINES,
     NAME_CHARS,
+    SUBMISSION_TEXT_CHARS,
     TEXT_CHARS,
     TRACEBACK_CHARS,
     TRACEBACK_LINES,
@@ -73,6 +74,8 @@ class Session:
         """Cells left out of the next runs (they killed or hung a kernel), with why."""
         self.code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         self.deadline = 0.0
+        self.room = SUBMISSION_TEXT_CHARS
+        """Characters of output and traceback still kept for this run's cells."""
 
     async def run(self) -> Execution:
         self.deadline = time.monotonic() + self.limits.notebook_timeout
@@ -159,6 +162,7 @@ class Session:
     async def _run_cells(self, client: CappedClient, work: NotebookNode,
                          replies: dict[int, dict]) -> str | None:
         runs: list[CellRun] = []
+        self.room = SUBMISSION_TEXT_CHARS
         for idx in self.code:
             if idx in self.excluded:
                 runs.append(CellRun(idx, "excluded", evalue=self.excluded[idx]))
@@ -176,7 +180,9 @@ class Session:
                 status = "timeout" if reply.get("ename") == TIMEOUT_ENAME else "error"
             if status == "timeout" and not await client.responsive():
                 status = "hung"
-            runs.append(cell_run(idx, status, cell, reply, seconds, idx in client.truncated))
+            run = cell_run(idx, status, cell, reply, seconds, idx in client.truncated, self.room)
+            self.room -= len(run.output) + len(run.traceback)
+            runs.append(run)
             if status in ("died", "hung"):
                 died = status == "died"
                 self.excluded[idx] = ("left out of the re-run: " + (
@@ -190,9 +196,10 @@ class Session:
         return await self.extractor.ask(client, self.limits.cell_timeout, self.deadline)
 
 
-def cell_run(idx: int, status: str, cell, reply: dict, seconds: float,
-             truncated: bool) -> CellRun:
-    """The record of one cell's run, from its outputs and its execute_reply."""
+def cell_run(idx: int, status: str, cell, reply: dict, seconds: float, truncated: bool,
+             room: int) -> CellRun:
+    """The record of one cell's run, from its outputs and its execute_reply, keeping at most
+    `room` characters of output and traceback."""
     text, error = [], None
     for out in cell.get("outputs", []):
         kind = out.get("output_type")
@@ -211,8 +218,12 @@ def cell_run(idx: int, status: str, cell, reply: dict, seconds: float,
         ename, evalue = "Timeout", "the cell ran past its time limit and was interrupted"
     elif status == "died":
         ename, evalue = "KernelDied", "the kernel died while running this cell"
-    return CellRun(idx, status, ename[:NAME_CHARS], evalue[:TEXT_CHARS], trace, "".join(text),
-                   truncated, round(seconds, 3))
+    output = "".join(text)
+    room = max(0, room)
+    trace = trace[:room]
+    kept = output[: max(0, room - len(trace))]
+    return CellRun(idx, status, ename[:NAME_CHARS], evalue[:TEXT_CHARS], trace, kept,
+                   truncated or len(kept) < len(output), round(seconds, 3))
 
 
 def _trimmed_reply(content: dict) -> dict:

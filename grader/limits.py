@@ -12,10 +12,16 @@ MIB = 1024**2
 
 NOTEBOOK_BYTES = 50 * MIB
 """Largest notebook file read."""
+MAX_CELLS = 2000
+"""Default of `Limits.max_cells` (--max-cells)."""
 WRITTEN_CHARS = 20_000
 """Characters of one written answer kept."""
 MESSAGE_BYTES = 16 * MIB
 """Largest ZMQ message accepted from a kernel; longer ones are dropped unread."""
+MESSAGE_QUEUE = 4
+"""Messages from a kernel queued in the grader per channel; beyond it they wait in the kernel
+(whose memory is limited). With MESSAGE_BYTES, a kernel can hold at most 3 channels x 4 x 16
+MiB = 192 MiB of the grader's memory."""
 REPLY_CHARS = 8 * MIB
 """Largest JSON reply to one probe request."""
 REPLIES_CHARS = 48 * MIB
@@ -36,6 +42,11 @@ TRACEBACK_LINES = 30
 """Traceback lines kept in a result."""
 TRACEBACK_CHARS = 4_000
 """Characters of a traceback kept in a result."""
+SUBMISSION_TEXT_CHARS = 256_000
+"""Characters of cell output and tracebacks kept for a whole submission; later cells keep none."""
+RESULT_BYTES = 4 * MIB
+"""Hard bound on one submission's stored result (gradebook row, results.json); a result that
+would be larger loses its cells' texts, then the detail of its feedback."""
 RENDER_CHARS = 1_200
 """A value rendered into feedback (an array, a list)."""
 CHECK_SECONDS = 30
@@ -64,10 +75,12 @@ class Limits:
     """Open file descriptors per process (RLIMIT_NOFILE)."""
     output_chars: int = 4000
     """Characters of each cell's output kept in results and reports."""
+    max_cells: int = MAX_CELLS
+    """Cells a notebook may have; a longer one is not graded (it says so)."""
 
     def __post_init__(self) -> None:
         for name in ("memory_bytes", "cpu_seconds", "processes", "file_bytes", "open_files",
-                     "output_chars", "scratch_bytes"):
+                     "output_chars", "scratch_bytes", "max_cells"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"limit {name} must be positive, got {getattr(self, name)}")
         if self.cell_timeout <= 0 or self.notebook_timeout <= 0:

@@ -12,7 +12,9 @@ from typing import Any
 
 from .limits import MESSAGE_TRACEBACK_LINES, NAME_CHARS, TEXT_CHARS
 
-_OUTPUT_TYPES = {"display_data", "execute_result", "update_display_data"}
+# update_display_data is dropped, and display ids with it: an update rewrites every output that
+# shares the id, so one message could multiply what is stored past any per-output cap.
+_OUTPUT_TYPES = {"display_data", "execute_result"}
 _KEEP = {"status", "stream", "error", "clear_output", "execute_input"} | _OUTPUT_TYPES
 
 
@@ -56,9 +58,6 @@ def sanitize(msg: Any, *, text_limit: int, allowed: dict[str, int] | None = None
         if data is None:
             return None
         clean = {"data": data, "metadata": {}}
-        transient = content.get("transient")
-        if isinstance(transient, dict) and isinstance(transient.get("display_id"), str):
-            clean["transient"] = {"display_id": transient["display_id"][:NAME_CHARS]}
         if kind == "execute_result":
             clean["execution_count"] = _count(content.get("execution_count"))
     return {"msg_type": kind, "header": {**header, "msg_type": kind}, "parent_header": parent,

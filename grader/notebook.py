@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +13,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from .limits import NOTEBOOK_BYTES, WRITTEN_CHARS
+from .limits import MAX_CELLS, NOTEBOOK_BYTES, WRITTEN_CHARS
 
 
 class NotebookError(ValueError):
@@ -27,32 +30,47 @@ class Submission:
     written: dict[str, str]
 
 
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def read_submission(path: Path) -> Submission:
-    """Parse and validate `path`; raise NotebookError with a readable reason."""
-    path = Path(path)
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, read only if it is a regular file of at most NOTEBOOK_BYTES (a FIFO or
+    a device is never opened for reading in a way that could block)."""
     try:
-        size = path.stat().st_size
-        if size > NOTEBOOK_BYTES:
-            raise NotebookError(f"the file is {size // 2**20} MiB; notebooks over "
-                                f"{NOTEBOOK_BYTES // 2**20} MiB are not graded (clear its "
-                                "outputs and submit again)")
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise NotebookError(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotebookError("it is not a regular file, so not a notebook")
+        if st.st_size > NOTEBOOK_BYTES:
+            raise NotebookError(f"the file is {st.st_size // 2**20} MiB; notebooks over "
+                                f"{NOTEBOOK_BYTES // 2**20} MiB are not graded (clear its "
+                                "outputs and submit again)")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(NOTEBOOK_BYTES + 1)
+    except OSError as exc:
+        raise NotebookError(f"cannot read the file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > NOTEBOOK_BYTES:
+        raise NotebookError(f"the file grew past {NOTEBOOK_BYTES // 2**20} MiB while being read")
+    return raw
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(read_bytes(path)).hexdigest()
+
+
+def read_submission(path: Path, *, max_cells: int = MAX_CELLS) -> Submission:
+    """Parse and validate `path`; raise NotebookError with a readable reason."""
+    path = Path(path)
+    raw = read_bytes(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise NotebookError("the file is not UTF-8 text, so it is not a Jupyter notebook") from None
     if not text.strip():
         raise NotebookError("the file is empty")
+    _check_size(text, max_cells)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -70,6 +88,18 @@ def read_submission(path: Path) -> Submission:
                       sha256=hashlib.sha256(raw).hexdigest(),
                       pack_name=pack if isinstance(pack, str) and pack else None,
                       written=written_answers(nb))
+
+
+def _check_size(text: str, max_cells: int) -> None:
+    """Refuse a notebook with too many cells before nbformat builds and validates it."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return  # nbformat says what is wrong with it
+    cells = doc.get("cells") if isinstance(doc, dict) else None
+    if isinstance(cells, list) and len(cells) > max_cells:
+        raise NotebookError(f"the notebook has {len(cells):,} cells; at most {max_cells:,} are "
+                            "graded (--max-cells): remove empty or scratch cells")
 
 
 def _check_structure(nb: NotebookNode) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from . import __version__
 from .execute import execute_submission
 from .judge import run_checks
 from .kernels import Backend
-from .limits import Limits
+from .limits import RESULT_BYTES, Limits
 from .notebook import NotebookError, Submission, read_submission
 from .packs import Pack, PackError, choose
-from .results import CheckOutcome, SubmissionResult
+from .results import CheckOutcome, SubmissionResult, bounded
 from .score import score_questions, written_results
 
 
@@ -34,31 +35,34 @@ class Grader:
     """The pack to grade with; None: the one the notebook names, else the only one."""
     _placeholders: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def grade(self, path: Path, seed: int) -> SubmissionResult:
+    def grade(self, path: Path, run_seed: int) -> SubmissionResult:
         """Grade one notebook. Never raises for a bad submission: whatever goes wrong becomes
         an error result for this submission only."""
         try:
-            return self._grade(path, seed)
+            return self._grade(path, run_seed)
         except Exception as exc:  # noqa: BLE001 - one submission must not stop a batch
             trace = traceback.format_exc(limit=8)[-3000:]
             stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             return SubmissionResult(
-                submission=Path(path).stem, path=str(path), status="error", seed=seed,
+                submission=Path(path).stem, path=str(path), status="error", seed=run_seed,
+                run_seed=run_seed,
                 error=f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); "
                       "regrade this submission, and report it if it happens again",
                 problems=(trace,), graded_at=stamp, grader_version=__version__,
                 sandbox=self.backend.label)
 
-    def _grade(self, path: Path, seed: int) -> SubmissionResult:
+    def _grade(self, path: Path, run_seed: int) -> SubmissionResult:
         started = time.monotonic()
         stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        base = dict(submission=Path(path).stem, path=str(path), seed=seed, graded_at=stamp,
-                    grader_version=__version__, sandbox=self.backend.label)
+        base = dict(submission=Path(path).stem, path=str(path), seed=run_seed, graded_at=stamp,
+                    grader_version=__version__, sandbox=self.backend.label, run_seed=run_seed,
+                    cgroups=self.backend.cgroups)
         try:
-            sub = read_submission(Path(path))
+            sub = read_submission(Path(path), max_cells=self.limits.max_cells)
             pack = choose(self.packs, self.pack, sub.pack_name)
         except (NotebookError, PackError) as exc:
             return self._unreadable(str(exc), base)
+        seed = base["seed"] = derive_seed(run_seed, sub.sha256)
         timings = {"read": time.monotonic() - started}
         requests = pack.requests(np.random.default_rng(seed))
 
@@ -77,12 +81,12 @@ class Grader:
         problems += [f"check error in {c.outcome.question} ({c.outcome.name}): {c.outcome.answer}"
                      for q in questions for c in q.checks if c.outcome.check_error]
         timings["total"] = time.monotonic() - started
-        return SubmissionResult(
+        return bounded(SubmissionResult(
             status="graded", pack=pack.name, sha256=sub.sha256, questions=questions,
             cells=tuple(execution.cells), events=tuple(execution.events),
             problems=tuple(problems), execution_time=round(timings["total"], 3),
             timings={k: round(v, 3) for k, v in timings.items()},
-            peak_memory=execution.peak_memory, **base)
+            peak_memory=execution.peak_memory, **base), RESULT_BYTES)
 
     def _unreadable(self, error: str, base: dict, pack: Pack | None = None) -> SubmissionResult:
         """A submission that cannot be graded scores zero on every question of the pack it
@@ -104,7 +108,8 @@ class Grader:
             placeholders = {}
             if pack.template is not None:
                 try:
-                    placeholders = read_submission(pack.template).written
+                    placeholders = read_submission(
+                        pack.template, max_cells=self.limits.max_cells).written
                 except NotebookError:
                     placeholders = {}
             self._placeholders[pack.name] = placeholders
@@ -117,6 +122,14 @@ class Grader:
             else:
                 out[item.tag] = text
         return out
+
+
+def derive_seed(run_seed: int, sha256: str) -> int:
+    """The seed of one submission's inputs: the same file gets the same inputs within a run
+    (and on a regrade with the same --seed); a changed file gets fresh ones, so the inputs a
+    student saw in a report do not carry over to a resubmission."""
+    digest = hashlib.sha256(f"{run_seed}:{sha256}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 def _norm(text: str) -> str:

@@ -9,6 +9,7 @@ results.json; `SCHEMA` versions it.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +120,8 @@ class SubmissionResult:
     error: str = ""
     pack: str = ""
     seed: int = 0
+    """The seed of this submission's inputs: derived from the run's seed and the file's
+    content, so a changed file gets fresh inputs and a regrade of the same file the same."""
     sha256: str = ""
     questions: tuple[QuestionResult, ...] = ()
     cells: tuple[CellRun, ...] = ()
@@ -127,11 +130,16 @@ class SubmissionResult:
     """Faults of the pack or grader (a check that crashed), for the instructor."""
     sandbox: str = ""
     """The isolation the kernels ran under, e.g. "bwrap-root"; "none" without any."""
+    cgroups: str = ""
+    """How all of a kernel's processes were bounded together: "v1" or "v2" cgroups, or "none"
+    (each process by its own rlimits only)."""
     execution_time: float = 0.0
     graded_at: str = ""
     grader_version: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     peak_memory: int | None = None
+    run_seed: int = 0
+    """The run's seed (`--seed`), from which `seed` is derived."""
 
     @property
     def sandboxed(self) -> bool:
@@ -152,6 +160,37 @@ class SubmissionResult:
     @property
     def all_checks_pass(self) -> bool:
         return self.status == "graded" and all(q.passed for q in self.questions)
+
+
+def bounded(result: SubmissionResult, max_bytes: int) -> SubmissionResult:
+    """`result`, or a copy cut down to at most `max_bytes` of JSON: first without the cells'
+    output and tracebacks, then with at most 100 cells and short feedback details."""
+    if _size(result) <= max_bytes:
+        return result
+    note = f"Parts of this result were cut to keep it under {max_bytes // 2**20} MiB."
+    cells = tuple(dataclasses.replace(c, output="", traceback="") for c in result.cells)
+    cut = dataclasses.replace(result, cells=cells, events=(*result.events[:50], note),
+                              problems=tuple(p[:2000] for p in result.problems[:50]))
+    if _size(cut) <= max_bytes:
+        return cut
+    questions = tuple(dataclasses.replace(q, checks=tuple(
+        dataclasses.replace(c, outcome=_short(c.outcome)) for c in q.checks[:50]),
+        written=tuple(dataclasses.replace(w, text=(w.text or "")[:2000] or w.text)
+                      for w in q.written)) for q in cut.questions)
+    return dataclasses.replace(cut, cells=cut.cells[:100], questions=questions,
+                               events=cut.events[:20] + (note,))
+
+
+def _short(o: CheckOutcome) -> CheckOutcome:
+    def cut(text: str | None, n: int) -> str | None:
+        return None if text is None else text[:n]
+    return dataclasses.replace(o, feedback=o.feedback[:500], hint=o.hint[:300],
+                               inputs=cut(o.inputs, 200), answer=cut(o.answer, 200),
+                               expected=cut(o.expected, 200))
+
+
+def _size(result: SubmissionResult) -> int:
+    return len(json.dumps(to_dict(result)))
 
 
 def error_result(submission: str, path: str, error: str, **fields: Any) -> SubmissionResult:

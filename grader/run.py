@@ -4,6 +4,7 @@ out the moment it is known, with progress shown; a re-run grades only what is mi
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import hashlib
 import multiprocessing
 import multiprocessing.util
@@ -24,7 +25,7 @@ from .gradebook import FILENAME, Gradebook
 from .judge import run_checks
 from .kernels import open_backend
 from .limits import Limits
-from .notebook import file_digest
+from .notebook import NotebookError, file_digest
 from .packs import Pack
 from .pipeline import Grader
 from .results import SubmissionResult, error_result
@@ -90,8 +91,11 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
         book.set("seed", str(settings.seed))
         fp = fingerprint(settings, packs)
         todo, reused, unreadable = [], 0, 0
-        digests = {job.name: _digest(job.path) for job in jobs}
+        refused = [job for job in jobs if job.refusal]
+        digests = {job.name: _digest(job.source) for job in jobs if job.source is not None}
         for job in jobs:
+            if job.refusal:
+                continue
             state = book.state(job.name, digests[job.name], fp)
             if state == "current" and not regrade:
                 reused += 1
@@ -101,17 +105,19 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
         if unreadable:
             report(f"{unreadable} stored results were written in a format this grader cannot "
                    "read; grading those submissions again")
-        bar = _bar(len(todo), 0, progress)
+        bar = _bar(len(todo) + len(refused), 0, progress)
         if reused and not progress:
             report(f"{reused} submissions unchanged since the last run; grading {len(todo)}")
         errors = 0
 
         def done(job: Job, result: SubmissionResult) -> None:
             nonlocal errors
-            result = result if result.submission == job.name else replace(result, submission=job.name)
+            result = replace(result, submission=job.name, path=str(job.path), events=(
+                *result.events, *(f"This file is also submitted as {t} (a link to the same "
+                                  "file): both are graded." for t in job.twins)))
             # Files first, then the gradebook: a result the gradebook holds is always on disk.
             write_submission(out, book.with_awards(result))
-            book.store(result, fp, digests[job.name])
+            book.store(result, fp, digests.get(job.name, ""))
             errors += result.status != "graded"
             line = (f"{job.name}: {result.score:g}/{result.max_score:g}" if result.status == "graded"
                     else f"{job.name}: NOT GRADED ({result.error})")
@@ -122,24 +128,27 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
                 report(line)
 
         try:
+            for job in refused:
+                done(job, _refused(job, settings))
             _dispatch(todo, settings, workers, done)
         finally:
             if bar is not None:
                 bar.close()
         results = book.results()
         names = {j.name for j in jobs}
+        fresh = {j.name for j in todo} | {j.name for j in refused}
         errors += sum(r.status != "graded" for r in results if r.submission in names
-                      and r.submission not in {j.name for j in todo})
+                      and r.submission not in fresh)
         write_run(out, results)
     finally:
         book.close()
-    return Summary(len(todo), reused, errors, time.monotonic() - started)
+    return Summary(len(todo) + len(refused), reused, errors, time.monotonic() - started)
 
 
 def _digest(path: Path) -> str:
     try:
         return file_digest(path)
-    except OSError:
+    except NotebookError:  # graded as unreadable; its content hash does not matter
         return ""
 
 
@@ -166,7 +175,7 @@ def _dispatch(jobs: list[Job], settings: Settings, workers: int,
         grader = _make_grader(settings)
         try:
             for job in jobs:
-                done(job, grader.grade(job.path, settings.seed))
+                done(job, grader.grade(job.source, settings.seed))
         finally:
             _close(grader)
         return
@@ -190,7 +199,7 @@ def _pool_round(queue: list[Job], settings: Settings, workers: int,
             while queue and len(pending) < workers * 2 and not broken:
                 job = queue.pop()
                 try:
-                    pending[pool.submit(_worker_grade, str(job.path))] = job
+                    pending[pool.submit(_worker_grade, str(job.source))] = job
                 except BrokenProcessPool:
                     queue.append(job)
                     broken = True
@@ -228,11 +237,22 @@ MAX_CRASHES = 3
 """A submission in flight when a worker died this many times is reported as an error."""
 
 
+def _refused(job: Job, settings: Settings) -> SubmissionResult:
+    return error_result(job.name, str(job.path), f"not graded: {job.refusal}",
+                        seed=settings.seed, run_seed=settings.seed, grader_version=__version__,
+                        sandbox=settings.sandbox.kind, graded_at=_now())
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
 def _crashed(job: Job, settings: Settings) -> SubmissionResult:
     return error_result(
         job.name, str(job.path), "the grader's worker process died while grading this "
         "submission, three times (out of memory?); run the same command again to retry it",
-        seed=settings.seed, grader_version=__version__, sandbox=settings.sandbox.kind)
+        seed=settings.seed, run_seed=settings.seed, grader_version=__version__,
+        sandbox=settings.sandbox.kind, graded_at=_now())
 
 
 def _make_grader(settings: Settings) -> Grader:

@@ -42,7 +42,8 @@ class Sandbox:
     """"bwrap-root" (bwrap as root, then an unprivileged uid), "bwrap-user" or "none"."""
     bwrap: str = ""
     setpriv: str = ""
-    cgroups: bool = False
+    cgroups: str = ""
+    """The cgroup version kernels are bounded with ("v1" or "v2"), empty for none."""
     reset_signals: tuple[str, ...] = ()
     """A command prefix that gives the kernel default signal dispositions, whatever the grader
     ignores (nohup's SIGHUP, say); empty where `env --default-signal` is unavailable."""
@@ -50,6 +51,9 @@ class Sandbox:
     @property
     def isolated(self) -> bool:
         return self.kind != "none"
+
+    def cgroup_tree(self) -> cgroups.Cgroups | None:
+        return cgroups.Cgroups(self.cgroups) if self.cgroups else None
 
     @property
     def own_uid(self) -> bool:
@@ -94,7 +98,15 @@ def detect_sandbox(*, enabled: bool = True) -> Sandbox:
         raise SandboxUnavailable(f"bubblewrap cannot create a sandbox: {why}. Fix: {hint}; or "
                                  "pass --no-sandbox to grade without isolation.")
     return Sandbox(kind="bwrap-root" if root else "bwrap-user", bwrap=bwrap, setpriv=setpriv,
-                   cgroups=root and cgroups.usable(), reset_signals=_signal_reset())
+                   cgroups=_cgroup_version() if root else "", reset_signals=_signal_reset())
+
+
+def _cgroup_version() -> str:
+    tree = cgroups.detect()
+    if tree is None:
+        print("grader: no writable cgroup v1 or v2 memory/pids controllers: each kernel process "
+              "is bounded by its own rlimits only (see SECURITY.md)", file=sys.stderr)
+    return tree.version if tree else ""
 
 
 def _signal_reset() -> tuple[str, ...]:
@@ -254,19 +266,21 @@ def kernel_argv(jail: Jail, limits: Limits, python: str = sys.executable) -> lis
     """The full launch command of a jailed kernel, with a `{connection_file}` placeholder."""
     kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     owner = "-" if jail.uid is None else str(jail.uid)
-    procs = [str(p / "cgroup.procs") for p in cgroups.dirs(jail.cgroup)] if jail.cgroup else []
+    tree = jail.sandbox.cgroup_tree()
+    procs = [str(p / "cgroup.procs") for p in tree.dirs(jail.cgroup)] if tree and jail.cgroup else []
     inner = rlimit_args(limits, per_user_procs=jail.uid is not None) + kernel
     return (["/bin/sh", "-c", _ENTER, "grader-enter", "{connection_file}", owner,
              jail.seccomp or "-", *procs, "--", *jail.sandbox.reset_signals]
             + bwrap_args(jail, limits) + inner)
 
 
-def cleanup_stale(uid: int | None) -> None:
+def cleanup_stale(uid: int | None, tree: cgroups.Cgroups | None = None) -> None:
     """Remove what a grader killed earlier (kill -9, power loss) left behind: processes of the
     sandbox uid just acquired, and the cgroups and temporary folders of dead graders."""
     if uid is not None:
         kill_uid(uid)
-    cgroups.remove_stale()
+    if tree is not None:
+        tree.remove_stale()
     tmp = Path(tempfile.gettempdir())
     for d in tmp.glob("grader-kernel-*-*"):
         if not _alive(d.name.split("-")[2]):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.writers.layout import report_href, submission_dir  # noqa: F401 (for the tests)
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 NOTEBOOKS = TESTS / "notebooks"
@@ -57,7 +59,7 @@ def verdicts(results: dict) -> dict[str, str]:
 
 
 def load_results(out: Path, name: str) -> dict:
-    return json.loads((out / name / "results.json").read_text())
+    return json.loads((submission_dir(out, name) / "results.json").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,17 @@ import jsonschema
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, ROOT, load_results, run_grader, verdicts
+from grader.pipeline import derive_seed
+
+from conftest import (
+    NOTEBOOKS,
+    ROOT,
+    load_results,
+    report_href,
+    run_grader,
+    submission_dir,
+    verdicts,
+)
 
 SCHEMA = json.loads((ROOT / "grader" / "schema" / "results.schema.json").read_text())
 TINY = sorted(p.stem for p in NOTEBOOKS.glob("tiny-*.ipynb"))
@@ -35,8 +45,9 @@ def test_results_follow_the_schema(tiny_run, name):
     out, _ = tiny_run
     results = load_results(out, name)
     jsonschema.validate(results, SCHEMA)
-    assert (out / name / "report.html").stat().st_size > 500
-    assert results["seed"] == 1234
+    assert (submission_dir(out, name) / "report.html").stat().st_size > 500
+    assert results["run_seed"] == 1234
+    assert results["seed"] == derive_seed(1234, results["sha256"]) or not results["sha256"]
     assert results["sandboxed"] is True
 
 
@@ -66,7 +77,7 @@ def test_index_links_every_report(tiny_run):
     out, _ = tiny_run
     html = (out / "index.html").read_text()
     for name in TINY + BROKEN:
-        assert f'href="{name}/report.html"' in html
+        assert f'href="{report_href(name)}"' in html
 
 
 def test_partial_credit_and_manual_tags(tiny_run):
@@ -99,7 +110,7 @@ def test_huge_output_is_truncated(tiny_run):
     r = load_results(out, "tiny-huge-output")
     assert r["cells"][0]["output_truncated"] is True
     assert len(r["cells"][0]["output"]) <= 4000
-    assert (out / "tiny-huge-output" / "results.json").stat().st_size < 100_000
+    assert (submission_dir(out, "tiny-huge-output") / "results.json").stat().st_size < 100_000
 
 
 def test_same_seed_repeats_the_run(tmp_path):
@@ -108,21 +119,21 @@ def test_same_seed_repeats_the_run(tmp_path):
     second = run_grader("grade", nb, "--out", str(tmp_path / "b"), "--seed", "99")
     assert first.returncode == second.returncode == 0
     a, b = (load_results(tmp_path / d, "tiny-wrong") for d in "ab")
-    assert a["tests"] == b["tests"] and a["seed"] == b["seed"] == 99
+    assert a["tests"] == b["tests"] and a["seed"] == b["seed"] and a["run_seed"] == 99
     other = run_grader("grade", nb, "--out", str(tmp_path / "c"), "--seed", "100")
     assert other.returncode == 0
     # the inputs of double() are drawn from the seed, so the feedback differs
     assert load_results(tmp_path / "c", "tiny-wrong")["tests"] != a["tests"]
 
 
-def test_colliding_names_are_kept_apart(tmp_path):
+def test_student_folders_name_the_submissions(tmp_path):
     for who in ("alice", "bob"):
         (tmp_path / "in" / who).mkdir(parents=True)
         (tmp_path / "in" / who / "hw.ipynb").write_bytes((NOTEBOOKS / "tiny-correct.ipynb").read_bytes())
     done = run_grader("grade", str(tmp_path / "in"), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "out" / "alice__hw" / "results.json").exists()
-    assert (tmp_path / "out" / "bob__hw" / "results.json").exists()
+    assert load_results(tmp_path / "out", "alice")["path"].endswith("alice/hw.ipynb")
+    assert load_results(tmp_path / "out", "bob")["path"].endswith("bob/hw.ipynb")
 
 
 @pytest.mark.parametrize("args", [
@@ -179,5 +190,5 @@ def test_no_sandbox_is_said_everywhere(tmp_path):
     r = load_results(out, "tiny-correct")
     assert r["sandbox"] == "none" and r["sandboxed"] is False and r["score"] == 3
     assert "WITHOUT the sandbox" in r["output"]
-    assert 'id="unsandboxed"' in (out / "tiny-correct" / "report.html").read_text()
+    assert 'id="unsandboxed"' in (submission_dir(out, "tiny-correct") / "report.html").read_text()
     assert "without the sandbox" in (out / "index.html").read_text()

@@ -6,7 +6,7 @@ import json
 import nbformat
 import pytest
 
-from conftest import ROOT, load_results, run_grader, verdicts
+from conftest import ROOT, load_results, run_grader, submission_dir, verdicts
 
 CORPUS = ROOT / "tests" / "corpus" / "conv_layer"
 NAMES = sorted(p.stem for p in CORPUS.glob("*.ipynb"))
@@ -63,4 +63,4 @@ def test_model_answers_are_not_leaked(corpus_run):
     secret = "def _staircases"
     assert secret in solution
     for name in NAMES:
-        assert secret not in (corpus_run / name / "report.html").read_text()
+        assert secret not in (submission_dir(corpus_run, name) / "report.html").read_text()

@@ -40,7 +40,7 @@ def _sandbox() -> sb.Sandbox | None:
         s = sb.detect_sandbox()
     except sb.SandboxUnavailable:
         return None
-    return s if s.own_uid and s.cgroups else None
+    return s if s.own_uid and s.cgroups else None  # cgroups: "v1" or "v2"
 
 
 SANDBOX = _sandbox()

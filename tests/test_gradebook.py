@@ -11,7 +11,7 @@ import time
 import nbformat
 import pytest
 
-from conftest import GRADER, NOTEBOOKS, grader_env, load_results, run_grader
+from conftest import GRADER, NOTEBOOKS, grader_env, load_results, run_grader, submission_dir
 
 pytestmark = pytest.mark.slow
 
@@ -52,14 +52,16 @@ def test_rerun_grades_only_what_is_missing_or_changed(tmp_path):
     first = run_grader("grade", str(subs), "--out", str(out), "--workers", "2")
     assert first.returncode == 0, first.stderr
     assert "Graded 4 submissions" in first.stdout
-    seed = load_results(out, "s00")["seed"]
+    seed = load_results(out, "s00")["run_seed"]
+    inputs = load_results(out, "s01")["seed"]
     again = run_grader("grade", str(subs), "--out", str(out))
     assert "Graded 0 submissions" in again.stdout and "4 unchanged" in again.stdout
     (subs / "s01.ipynb").write_bytes((NOTEBOOKS / "tiny-wrong.ipynb").read_bytes())
     changed = run_grader("grade", str(subs), "--out", str(out))
     assert "Graded 1 submissions" in changed.stdout and "3 unchanged" in changed.stdout
     assert load_results(out, "s01")["score"] == 0
-    assert load_results(out, "s01")["seed"] == seed  # the class keeps one seed
+    assert load_results(out, "s01")["run_seed"] == seed  # the class keeps one seed
+    assert load_results(out, "s01")["seed"] != inputs  # a changed file gets fresh inputs
     forced = run_grader("grade", str(subs), "--out", str(out), "--regrade")
     assert "Graded 4 submissions" in forced.stdout
     rows = list(csv.DictReader((out / "grades.csv").open()))
@@ -113,7 +115,7 @@ def test_award_updates_gradebook_csv_results_and_report(tmp_path):
     assert (r["score"], r["max_score"]) == (3.5, 4)
     row = next(csv.DictReader((out / "grades.csv").open()))
     assert row["score"] == "3.5" and row["1"] == "1.5"
-    html = (out / "tiny-correct" / "report.html").read_text()
+    html = (submission_dir(out, "tiny-correct") / "report.html").read_text()
     assert "Needs &lt;more&gt;" in html
     # a regrade keeps the award
     assert run_grader("grade", str(NOTEBOOKS / "tiny-correct.ipynb"), "--out", str(out),

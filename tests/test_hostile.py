@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GRADER
+from conftest import GRADER, submission_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.security]
 
@@ -283,7 +283,7 @@ def batch(tmp_path_factory) -> Batch:
     targets_after = [str(t) for t in targets if os.path.lexists(t)]
     results = {}
     for name in NOTEBOOKS:
-        path = out / name / "results.json"
+        path = submission_dir(out, name) / "results.json"
         try:
             results[name] = json.loads(path.read_text())
         except (OSError, ValueError):

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from conftest import load_results
+from conftest import load_results, submission_dir
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -36,7 +36,7 @@ def open_page(browser, path):
 
 def test_report_shows_scores_feedback_and_tracebacks(browser, tiny_run):
     out, _ = tiny_run
-    page, requests, errors = open_page(browser, out / "tiny-wrong" / "report.html")
+    page, requests, errors = open_page(browser, submission_dir(out, "tiny-wrong") / "report.html")
     assert requests == [] and errors == []
     assert page.inner_text("#total").strip() == "0 / 3"
     body = page.inner_text("body")
@@ -44,7 +44,7 @@ def test_report_shows_scores_feedback_and_tracebacks(browser, tiny_run):
     assert "Hint: Read the book again." in body
     assert page.locator("pre.answer").count() >= 2 and page.locator("pre.expected").count() >= 2
     page.close()
-    page, _, _ = open_page(browser, out / "tiny-error-cell" / "report.html")
+    page, _, _ = open_page(browser, submission_dir(out, "tiny-error-cell") / "report.html")
     page.click("#cells details summary")
     assert "ValueError: oops" in page.inner_text("#cells")
     page.close()
@@ -52,7 +52,7 @@ def test_report_shows_scores_feedback_and_tracebacks(browser, tiny_run):
 
 def test_student_markup_is_escaped_and_beside_the_model_answer(browser, tiny_run):
     out, _ = tiny_run
-    page, requests, errors = open_page(browser, out / "tiny-html-in-answers" / "report.html")
+    page, requests, errors = open_page(browser, submission_dir(out, "tiny-html-in-answers") / "report.html")
     assert requests == [] and errors == []
     assert page.title() == "tiny-html-in-answers — grading report"
     assert "<script>" in page.inner_text("pre.free-text")
@@ -63,7 +63,7 @@ def test_student_markup_is_escaped_and_beside_the_model_answer(browser, tiny_run
 
 def test_unreadable_submission_report_says_why(browser, tiny_run):
     out, _ = tiny_run
-    page, _, errors = open_page(browser, out / "corrupt-truncated" / "report.html")
+    page, _, errors = open_page(browser, submission_dir(out, "corrupt-truncated") / "report.html")
     assert errors == []
     assert "not valid JSON" in page.inner_text("#error")
     page.close()
@@ -74,7 +74,7 @@ def test_index_links_reports_and_summarises_questions(browser, tiny_run):
     page, requests, errors = open_page(browser, out / "index.html")
     assert requests == [] and errors == []
     rows = page.locator("#submissions tbody tr")
-    assert rows.count() == len(list(out.glob("*/results.json")))
+    assert rows.count() == len(list(out.glob("submissions/*/results.json")))
     assert "could not be graded" in page.inner_text("#counts")
     assert page.locator("#questions tbody tr").count() == 2
     assert page.locator("svg").count() == 1

@@ -24,7 +24,7 @@ from jupyter_client.provisioning import LocalProvisioner
 
 from .. import cgroups
 from .. import sandbox as sb
-from ..limits import MESSAGE_BYTES, Limits
+from ..limits import MESSAGE_BYTES, MESSAGE_QUEUE, Limits
 
 _SPEC = "grader-kernel"
 START_TIMEOUT = 60.0
@@ -47,12 +47,13 @@ class Process(Protocol):
 
 
 class _CappedContext(zmq.asyncio.Context):
-    """Every socket refuses messages over MESSAGE_BYTES, so no single message from a student's
-    kernel can exhaust the grader's memory."""
+    """Every socket refuses messages over MESSAGE_BYTES and queues at most MESSAGE_QUEUE of
+    them, so what a kernel sends holds a bounded amount of the grader's memory."""
 
     def socket(self, *args, **kwargs):  # type: ignore[override]
         sock = super().socket(*args, **kwargs)
         sock.setsockopt(zmq.MAXMSGSIZE, MESSAGE_BYTES)
+        sock.setsockopt(zmq.RCVHWM, MESSAGE_QUEUE)
         return sock
 
 
@@ -83,12 +84,14 @@ class Kernel(abc.ABC):
     """A kernel in a jail of its own (or none, for the unsandboxed backend). `start` brings it
     up; `close` ends it and every process it started, and removes its files. Not reusable."""
 
-    def __init__(self, limits: Limits, root: Path, *, uid: int | None, cgroup: str) -> None:
+    def __init__(self, limits: Limits, root: Path, *, uid: int | None,
+                 tree: cgroups.Cgroups | None = None) -> None:
         self.limits = limits
         self.uid = uid
         """The unprivileged uid the kernel runs as; None when it runs as the grader's user."""
         self.km: AsyncKernelManager | None = None
-        self.cgroup = cgroup
+        self.tree = tree
+        self.cgroup = cgroups.new_name() if tree else ""
         """The kernel's cgroup (see grader/cgroups.py), empty when cgroups are not used."""
         self.peak_memory: int | None = None
         self.oom_killed = False
@@ -109,7 +112,7 @@ class Kernel(abc.ABC):
         if self.uid is not None:
             os.chown(self._conn, self.uid, self.uid)
         if self.cgroup:
-            cgroups.create(self.cgroup, self.limits)
+            self.tree.create(self.cgroup, self.limits)
         km = self._manager()
         self.km = km
         try:
@@ -168,9 +171,9 @@ class Kernel(abc.ABC):
         if process is not None:
             _end(process)
         if self.cgroup:
-            self.peak_memory = cgroups.peak_memory(self.cgroup)
-            self.oom_killed = cgroups.oom_killed(self.cgroup)
-            cgroups.destroy(self.cgroup)
+            self.peak_memory = self.tree.peak_memory(self.cgroup)
+            self.oom_killed = self.tree.oom_killed(self.cgroup)
+            self.tree.destroy(self.cgroup)
         if self.uid is not None:
             sb.kill_uid(self.uid)
         if self._context is not None:
@@ -206,7 +209,7 @@ async def wait_ready(km: AsyncKernelManager, end: float) -> None:
         if time.monotonic() > end:
             raise KernelStartError("the kernel did not start in time")
         await asyncio.sleep(0.005)
-    client = km.client()
+    client = km.client(context=km.context)
     client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
     try:
         while not await kernel_info_seen(client, client.get_shell_msg, end):
@@ -255,6 +258,11 @@ class Backend(abc.ABC):
     def label(self) -> str:
         """The isolation recorded in each result: the sandbox's kind ("none" without)."""
         return self.sandbox.kind
+
+    @property
+    def cgroups(self) -> str:
+        """The cgroup version recorded in each result ("v1", "v2" or "none")."""
+        return self.sandbox.cgroups or "none"
 
     @abc.abstractmethod
     async def new_kernel(self) -> Kernel:

@@ -64,7 +64,6 @@ import time
 import uuid
 from pathlib import Path
 
-from .. import cgroups
 from .. import sandbox as sb
 from ..limits import Limits
 from ..seccomp import write_filter
@@ -188,10 +187,11 @@ class Forge:
     def _cgroup_binds(self) -> list[tuple[str, str]]:
         """(host folder, path in the forge) of the grader's cgroup folders, e.g.
         /sys/fs/cgroup/memory/grader -> <root>/.cgroup/memory."""
-        if not self.sandbox.cgroups or self.root is None:
+        tree = self.sandbox.cgroup_tree()
+        if tree is None or self.root is None:
             return []
         out = []
-        for parent in cgroups.parents():
+        for parent in tree.parents():
             parent.mkdir(parents=True, exist_ok=True)
             out.append((str(parent), str(self.root / ".cgroup" / parent.parent.name)))
         return out
@@ -200,7 +200,7 @@ class Forge:
         """The forge's paths of the cgroup.procs files of the kernel cgroup `name`."""
         binds = dict(self._cgroup_binds())
         return [os.path.join(binds[str(d.parent)], name, "cgroup.procs")
-                for d in cgroups.dirs(name)]
+                for d in self.sandbox.cgroup_tree().dirs(name)]  # type: ignore[union-attr]
 
     @property
     def alive(self) -> bool:
@@ -302,8 +302,7 @@ class Forge:
         """A kernel to `await start()`, jailed as a scratch kernel would be."""
         if not self.alive and (self.starts == 0 or self._closed):
             raise ForgeUnavailable("the forge is not running")
-        cgroup = cgroups.new_name() if self.sandbox.cgroups else ""
-        return ForgedKernel(self, limits, uid, cgroup)
+        return ForgedKernel(self, limits, uid)
 
     def _kernel_dir(self) -> Path:
         if self.root is None:
@@ -382,8 +381,9 @@ class _ForgedProcess:
 class ForgedKernel(Kernel):
     """A kernel forked by a Forge; used and closed as any other Kernel."""
 
-    def __init__(self, forge: Forge, limits: Limits, uid: int, cgroup: str) -> None:
-        super().__init__(limits, forge._kernel_dir(), uid=uid, cgroup=cgroup)
+    def __init__(self, forge: Forge, limits: Limits, uid: int) -> None:
+        super().__init__(limits, forge._kernel_dir(), uid=uid,
+                         tree=forge.sandbox.cgroup_tree())
         self.forge = forge
         self._forged: _ForgedProcess | None = None
 

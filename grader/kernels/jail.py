@@ -18,12 +18,13 @@ class ScratchKernel(Kernel):
     """A kernel whose process is a command line: `argv` with `{connection_file}` in it."""
 
     def __init__(self, limits: Limits, root: Path, argv: list[str], *, uid: int | None,
-                 cgroup: str = "") -> None:
-        super().__init__(limits, root, uid=uid, cgroup=cgroup)
-        self._argv = argv
+                 tree: cgroups.Cgroups | None = None) -> None:
+        super().__init__(limits, root, uid=uid, tree=tree)
+        self.argv = argv
+        """The launch command, with `{connection_file}` where the connection file goes."""
 
     async def _launch(self, connection_file: str):
-        argv = [a.replace("{connection_file}", connection_file) for a in self._argv]
+        argv = [a.replace("{connection_file}", connection_file) for a in self.argv]
         return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True,
                                 env=dict(os.environ))
@@ -41,7 +42,7 @@ class JailBackend(Backend):
         super().__init__(sandbox, limits)
         self.lease = sb.UidLease.acquire() if sandbox.own_uid else None
         self.uid = self.lease.uid if self.lease else None
-        sb.cleanup_stale(self.uid)
+        sb.cleanup_stale(self.uid, sandbox.cgroup_tree())
 
     async def new_kernel(self) -> Kernel:
         kernel = self.scratch_kernel()
@@ -51,11 +52,12 @@ class JailBackend(Backend):
     def scratch_kernel(self) -> ScratchKernel:
         root = kernel_dir()
         bpf = root / "seccomp.bpf"
-        cgroup = cgroups.new_name() if self.sandbox.cgroups else ""
-        jail = sb.Jail(self.sandbox, root / "conn", self.uid, cgroup,
+        kernel = ScratchKernel(self.limits, root, [], uid=self.uid,
+                               tree=self.sandbox.cgroup_tree())
+        jail = sb.Jail(self.sandbox, root / "conn", self.uid, kernel.cgroup,
                        str(bpf) if write_filter(bpf) else "")
-        return ScratchKernel(self.limits, root, sb.kernel_argv(jail, self.limits),
-                             uid=self.uid, cgroup=cgroup)
+        kernel.argv = sb.kernel_argv(jail, self.limits)
+        return kernel
 
     def close(self) -> None:
         if self.lease is not None:

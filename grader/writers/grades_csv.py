@@ -17,6 +17,15 @@ def render(results: list[SubmissionResult]) -> str:
     writer.writerow(["submission", "score", "max_score", *cols, "status"])
     for r in sorted(results, key=lambda r: r.submission):
         per_q = {q.id: f"{q.score:g}" for q in r.questions}
-        writer.writerow([r.submission, f"{r.score:g}", f"{r.max_score:g}",
-                         *[per_q.get(c, "") for c in cols], r.status])
+        writer.writerow([cell(r.submission), f"{r.score:g}", f"{r.max_score:g}",
+                         *[per_q.get(c, "") for c in cols], cell(r.status)])
     return out.getvalue()
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def cell(text: str) -> str:
+    """Text as a spreadsheet shows it, never as a formula it evaluates (OWASP's advice for
+    CSV: a leading quote before =, +, -, @, tab or a line break). Numbers are written apart."""
+    return "'" + text if text.startswith(_FORMULA) else text

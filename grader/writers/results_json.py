@@ -82,7 +82,7 @@ def results_json(r: SubmissionResult) -> dict:
         "stdout_visibility": "hidden",
         "tests": [t for q in r.questions for t in _tests(q)],
         **{k: own[k] for k in ("submission", "path", "status", "error", "pack", "seed",
-                               "sha256", "sandbox")},
+                               "run_seed", "sha256", "sandbox", "cgroups")},
         "sandboxed": r.sandboxed and bool(r.sandbox),
         **{k: own[k] for k in ("grader_version", "graded_at")},
         "pending_manual_points": r.pending_written,
