@@ -69,3 +69,19 @@ def tiny_run(tmp_path_factory):
     done = run_grader("grade", str(NOTEBOOKS), "--out", str(out), "--seed", "1234",
                       "--timeout", "4")
     return out, done
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures() -> list[str]:
+    """Measurements a test reports (memory, sizes); printed at the end of the run."""
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

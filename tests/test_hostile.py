@@ -18,6 +18,7 @@ Regenerate the corpus with `.venv/bin/python tests/corpus/hostile/make_hostile.p
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
@@ -25,6 +26,7 @@ import re
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -72,15 +74,16 @@ def _load_maker():
 
 
 mk = _load_maker()
-NOTEBOOKS = sorted(p.stem for p in CORPUS.glob("*.ipynb"))
+COMMITTED = sorted(p.stem for p in CORPUS.glob("*.ipynb"))
+"""The notebooks of the corpus; the batch grades a copy generated for this checkout and this
+run's listener, plus the file-system attacks of make_hostile.make_specials."""
 
 
 # --- host observations ------------------------------------------------------------------------
 
 def write_targets() -> list[Path]:
     """The host paths the notebooks try to create (see make_hostile.WRITE_TARGETS)."""
-    purelib = sysconfig.get_paths()["purelib"]
-    return [Path(t.format(purelib=purelib, base=sys.base_prefix)) for t in mk.WRITE_TARGETS]
+    return mk.write_targets(str(ROOT), sysconfig.get_paths()["purelib"], sys.base_prefix)
 
 
 def sandbox_processes(wanted=SANDBOX_UIDS) -> dict[int, str]:
@@ -130,18 +133,19 @@ def host_snapshot() -> dict[str, int]:
 class Listener:
     """A TCP listener on 127.0.0.1 outside the sandbox that records who connects."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self) -> None:
         self.connections: list[str] = []
         self.error = ""
+        self.port = 0
         self._stop = threading.Event()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            self._sock.bind(("127.0.0.1", port))
+            self._sock.bind(("127.0.0.1", 0))  # a free port; the notebooks are made for it
             self._sock.listen(16)
             self._sock.settimeout(0.2)
+            self.port = self._sock.getsockname()[1]
         except OSError as exc:
-            self.error = f"cannot listen on 127.0.0.1:{port}: {exc}"
+            self.error = f"cannot listen on 127.0.0.1: {exc}"
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -187,7 +191,7 @@ def _process_tree(root: int) -> dict[int, tuple[int, int]]:
 
 def _finished(stderr_text: str) -> list[str]:
     """Notebooks the CLI reported as finished (one "name: score" line each), in order."""
-    names = set(NOTEBOOKS)
+    names = set(COMMITTED)
     return [m.group(1) for m in re.finditer(r"^(\S+): ", stderr_text, re.M) if m.group(1) in names]
 
 
@@ -204,6 +208,8 @@ class Batch:
     secret: str
     results: dict[str, dict | None]
     expected: dict[str, dict]
+    specials: dict[str, dict]
+    """make_hostile.make_specials's expectations, by submission name."""
     grader_pids: set[int]
     """The CLI and its worker processes (root), seen while the batch ran."""
     kernel_uids: set[int]
@@ -223,15 +229,19 @@ class Batch:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory) -> Batch:
     out = tmp_path_factory.mktemp("batch") / "out"
+    subs = out.parent / "subs"
+    subs.mkdir()
+    listener = Listener()
+    mk.main(subs, port=listener.port, checkout=str(ROOT))
+    specials = mk.make_specials(subs)
     expected = {}
-    for name in NOTEBOOKS:
-        meta = json.loads((CORPUS / f"{name}.ipynb").read_text())["metadata"]["grader_test"]
+    for name in COMMITTED:
+        meta = json.loads((subs / f"{name}.ipynb").read_text())["metadata"]["grader_test"]
         expected[name] = meta
     secret = "hostile-secret-" + secrets.token_hex(16)
     targets = write_targets()
     targets_before = [str(t) for t in targets if os.path.lexists(t)]
     before = host_snapshot()
-    listener = Listener(mk.LISTEN_PORT)
     env = {**os.environ, mk.SECRET_ENV: secret}
     stdout_path, stderr_path = out.parent / "cli.stdout", out.parent / "cli.stderr"
     peaks: dict[int, int] = {}
@@ -242,7 +252,7 @@ def batch(tmp_path_factory) -> Batch:
     timed_out = False
     started = time.monotonic()
     with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
-        proc = subprocess.Popen([*GRADER, "grade", str(CORPUS), "--out", str(out),
+        proc = subprocess.Popen([*GRADER, "grade", str(subs), "--out", str(out),
                                  *CLI_LIMITS], cwd=ROOT, env=env, stdout=so, stderr=se,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:
@@ -261,7 +271,7 @@ def batch(tmp_path_factory) -> Batch:
                     peaks[pid] = max(hwm, peaks.get(pid, 0))
                     if hwm >= reported.setdefault(pid, min(hwm, 512 * 2**20)) + 100 * 2**20:
                         done = set(_finished(stderr_path.read_text(errors="replace")))
-                        busy = [n for n in NOTEBOOKS if n not in done][:3]
+                        busy = [n for n in COMMITTED if n not in done][:3]
                         jumps.append(f"pid {pid}: {reported[pid] >> 20} -> {hwm >> 20} MiB "
                                      f"while grading {busy}")
                         reported[pid] = hwm
@@ -273,7 +283,7 @@ def batch(tmp_path_factory) -> Batch:
     seconds = time.monotonic() - started
     listener.close()
     end = time.monotonic() + 5
-    mine = kernel_uids or set(SANDBOX_UIDS)
+    mine = kernel_uids  # never another grader's: only uids this batch was seen using
     lingering = sandbox_processes(mine)
     while lingering and time.monotonic() < end:
         time.sleep(0.25)
@@ -282,7 +292,7 @@ def batch(tmp_path_factory) -> Batch:
     new_paths = {p: uid for p, uid in after.items() if p not in before}
     targets_after = [str(t) for t in targets if os.path.lexists(t)]
     results = {}
-    for name in NOTEBOOKS:
+    for name in [*COMMITTED, *specials]:
         path = submission_dir(out, name) / "results.json"
         try:
             results[name] = json.loads(path.read_text())
@@ -291,7 +301,8 @@ def batch(tmp_path_factory) -> Batch:
     yield Batch(out=out, returncode=proc.returncode, seconds=seconds, timed_out=timed_out,
                 stdout=stdout_path.read_text(errors="replace"),
                 stderr=stderr_path.read_text(errors="replace"), secret=secret,
-                results=results, expected=expected, grader_pids=grader_pids,
+                results=results, expected=expected, specials=specials,
+                grader_pids=grader_pids,
                 kernel_uids=kernel_uids, lingering=lingering, new_paths=new_paths,
                 targets_before=targets_before, targets_after=targets_after,
                 connections=list(listener.connections), listener_error=listener.error,
@@ -303,11 +314,6 @@ def batch(tmp_path_factory) -> Batch:
                 os.unlink(path)
             except OSError:
                 pass
-    for pid in sandbox_processes(mine):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 def _verdicts(results: dict | None) -> dict[str, str]:
@@ -345,24 +351,64 @@ def _output_files(batch: Batch) -> list[Path]:
 def test_corpus_is_up_to_date():
     """The notebooks are what make_hostile.py generates (regenerate after editing it)."""
     built = mk.notebooks()
-    assert sorted(built) == NOTEBOOKS
+    assert sorted(built) == COMMITTED
     stale = [name for name, nb in built.items()
              if (CORPUS / f"{name}.ipynb").read_text(encoding="utf-8") != mk.render(nb)]
     assert not stale, f"regenerate the corpus (make_hostile.py); stale: {stale}"
 
 
 def test_batch_completes(batch: Batch):
-    """The CLI grades every hostile notebook (exit 0) and writes the class overview."""
+    """The CLI grades every hostile notebook and every special file that is a notebook, refuses
+    the others (exit 1: some could not be graded), and writes the class overview."""
     assert not batch.timed_out, f"the batch ran past {BATCH_BOUND} s and was killed"
+    refused = {n for n, e in batch.specials.items() if mk.REFUSED in e}
     missing = [n for n, r in batch.results.items() if r is None]
-    not_graded = [n for n, r in batch.results.items() if r is not None and r.get("status") != "graded"]
-    assert not missing and not not_graded and batch.returncode == 0, (
-        f"exit status {batch.returncode}; no results for {missing}; not graded: {not_graded}\n"
+    not_graded = {n for n, r in batch.results.items()
+                  if r is not None and r.get("status") != "graded"}
+    assert not missing and not_graded == refused and batch.returncode == 1, (
+        f"exit status {batch.returncode}; no results for {missing}; not graded: "
+        f"{sorted(not_graded)}; expected refused: {sorted(refused)}\n"
         f"stderr tail:\n{batch.stderr[-3000:]}")
     assert (batch.out / "grades.csv").exists() and (batch.out / "index.html").exists()
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", mk.SPECIAL_NAMES)
+def test_file_system_attacks(batch: Batch, name: str):
+    """Special files, links out of the folder and huge notebooks are refused with a reason;
+    names the run uses or a spreadsheet evaluates are graded like any other."""
+    expect = batch.specials[name]
+    result = batch.results[name]
+    assert result is not None, f"{name}: no results.json"
+    if mk.REFUSED in expect:
+        assert result["status"] == "error" and expect[mk.REFUSED] in result["error"], result["error"]
+        return
+    assert result["status"] == "graded", result.get("error")
+    wrong = {q: v for q, v in expect["expected"].items() if _verdicts(result).get(q) != v}
+    assert not wrong, f"{name}: {wrong}\n  {_diagnose(result)}"
+    if "twin" in expect:
+        assert any(expect["twin"] in e for e in result["events"]), result["events"]
+
+
+def test_run_files_survive_reserved_names(batch: Batch):
+    """Submissions named like the run's files do not replace them: the gradebook, overview and
+    grades.csv are the run's, and every submission has its own folder."""
+    rows = list(csv.reader((batch.out / "grades.csv").open(encoding="utf-8")))
+    assert rows[0][0] == "submission" and len(rows) == 1 + len(batch.results)
+    html = (batch.out / "index.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "gradebook.sqlite" in html
+    assert sqlite3.connect(batch.out / "gradebook.sqlite").execute(
+        "SELECT count(*) FROM results").fetchone()[0] == len(batch.results)
+
+
+def test_grades_csv_has_no_formulas(batch: Batch):
+    """No cell of grades.csv starts with a character that makes a spreadsheet evaluate it."""
+    rows = list(csv.reader((batch.out / "grades.csv").open(encoding="utf-8")))
+    bad = [c for row in rows for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert not bad, f"cells a spreadsheet would evaluate: {bad}"
+    assert any(c == "'=1+2" for row in rows for c in row)
+
+
+@pytest.mark.parametrize("name", COMMITTED)
 def test_verdicts(batch: Batch, name: str):
     """Per question: passes iff all its automatic checks pass; must equal the expectation."""
     expected = batch.expected[name]["expected"]
@@ -480,8 +526,10 @@ def test_html_is_escaped(batch: Batch):
     assert not bad, f"student HTML reached a page unescaped: {bad}"
 
 
-def test_grader_memory_bounded(batch: Batch):
+def test_grader_memory_bounded(batch: Batch, figures):
     """No message or reply from a kernel makes a grader process hold unbounded memory."""
+    figures.append(f"hostile batch ({len(batch.results)} submissions, {batch.seconds:.0f} s): "
+                   f"peak resident memory of a grader process {batch.peak_memory / 2**20:.0f} MiB")
     assert batch.peak_memory < GRADER_MEMORY_BOUND, (
         f"a grader process peaked at {batch.peak_memory >> 20} MiB; rises: "
         + "; ".join(batch.memory_jumps))

@@ -23,6 +23,8 @@ the fork bomb stops at 2000 children, memory bombs stop at 6 GiB, files are smal
 from __future__ import annotations
 
 import copy
+import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -36,7 +38,10 @@ QUESTIONS = ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "3", "4"]
 
 # Shared with tests/test_hostile.py ---------------------------------------------------------
 LISTEN_PORT = 47613
-"""The test listens on 127.0.0.1:LISTEN_PORT outside the sandbox; no kernel may reach it."""
+"""The port in the committed notebooks. The test generates its own copy of the corpus with the
+port its listener got (on 127.0.0.1, outside the sandbox; no kernel may reach it)."""
+CHECKOUT = "/work/main"
+"""The checkout's path in the committed notebooks; the test's copy names the real one."""
 SECRET_ENV = "GRADER_TEST_SECRET"
 """The test puts a random value under this name in the grader's environment."""
 XSS_MARKERS = ("<script>window.__hostile_xss", "<img src=x onerror=")
@@ -640,6 +645,62 @@ MALFORMED_REPLY_IN_PROBE = src('''
         return d + 1
 ''')
 
+# Channels the grader does not read, or reads with a queue: each message is 15 MB, many of
+# them. Sent to the grader's identity on the kernel's ROUTER sockets (jupyter_client gives every
+# channel of a client the same identity, so the shell's tells the others').
+CHANNEL_FLOOD = src('''
+    _k = get_ipython().kernel
+    _ident = _k._parent_ident["shell"]
+    _sockets = {"stdin": getattr(_k, "stdin_socket", None),
+                "control": getattr(getattr(_k, "control_stream", None), "socket", None)
+                or getattr(_k, "control_socket", None),
+                "shell": getattr(getattr(_k, "shell_stream", None), "socket", None)
+                or getattr(_k, "shell_socket", None)}
+    _blob = "S" * 15_000_000
+    for _name, _sock in _sockets.items():
+        _sent = 0
+        for _i in range(SENDS):
+            try:
+                _k.session.send(_sock, "input_request", {"prompt": _blob, "password": False},
+                                ident=_ident)
+                _sent += 1
+            except Exception as _e:
+                print(_name, type(_e).__name__)
+                break
+        print(_name, "sent", _sent)
+''')
+
+IOPUB_FLOOD = src('''
+    # Streams are cut by the output cap, but each message must still be received: 15 MB each.
+    _k = get_ipython().kernel
+    _parent = _k.get_parent()
+    _blob = "I" * 15_000_000
+    for _i in range(80):
+        _k.session.send(_k.iopub_socket, "stream", {"name": "stdout", "text": _blob},
+                        parent=_parent)
+''')
+
+DISPLAY_ID_MULTIPLIER = src('''
+    from IPython.display import display, update_display
+    # 5000 empty outputs sharing one display id, then one 4,000-character update: an update
+    # rewrites every output with its id, 20 MB in all if nothing stops it.
+    for _i in range(5000):
+        display({"text/plain": ""}, raw=True, display_id="hostile-many")
+    update_display({"text/plain": "D" * 4000}, raw=True, display_id="hostile-many")
+''')
+
+MANY_EMPTY_OUTPUTS = src('''
+    from IPython.display import display
+    for _i in range(100_000):
+        display({"text/plain": ""}, raw=True)
+    import sys
+    for _i in range(20_000):
+        sys.stdout.write("")
+        sys.stdout.flush()
+''')
+
+CELL_OF_OUTPUT = "print('O' * 4000)"
+
 HUGE_FREE_TEXT = "My answer, at length. " * 100_000          # 2.2 MB
 
 # --- the corpus -------------------------------------------------------------------------------
@@ -754,6 +815,27 @@ SUBMISSIONS = [
     dict(name="h25_huge_free_text", fail=[],
          why="A 2.2 MB written answer: the automatic questions all pass and the report stays small.",
          ops=[("answer", "answer-1.1", HUGE_FREE_TEXT)]),
+    dict(name="h26_channel_flood", fail=[],
+         why="200 messages of 15 MB on each of the kernel's stdin, control and shell sockets, to "
+             "the grader's identity: channels the grader does not read are closed, the others "
+             "queue a few messages at most; its memory stays bounded.",
+         ops=[("after", "2.3", CHANNEL_FLOOD.replace("SENDS", "200"))]),
+    dict(name="h27_iopub_flood", fail=[],
+         why="80 stream messages of 15 MB on IOPub: read, cut and dropped; the grader's memory "
+             "stays bounded and the output cap holds.",
+         ops=[("after", "1.3", IOPUB_FLOOD)]),
+    dict(name="h28_display_id_multiplier", fail=[],
+         why="5000 empty outputs with one display id, then a 4,000-character update_display: "
+             "what is stored stays under the output cap.",
+         ops=[("after", "2.2", DISPLAY_ID_MULTIPLIER)]),
+    dict(name="h29_many_empty_outputs", fail=[],
+         why="100,000 empty displays and 20,000 empty writes: each output costs some of the "
+             "cap, so few are kept.",
+         ops=[("after", "2.4", MANY_EMPTY_OUTPUTS)]),
+    dict(name="h30_output_in_every_cell", fail=[],
+         why="1,500 cells that each print 4,000 characters: each cell's output is capped and the "
+             "submission's stored result stays small.",
+         ops=[("after", "2.4", CELL_OF_OUTPUT)] * 1500),
     dict(name="h90_malformed_iopub_message", fail=[],
          why="One stream message whose text is a number: the grader must shrug it off and grade "
              "this and the following submissions.",
@@ -768,11 +850,17 @@ SUBMISSIONS = [
 ]
 
 
-def _fill(source: str) -> str:
+def _fill(source: str, port: int, checkout: str) -> str:
     if source == "WRITE_OUTSIDE":
         source = WRITE_OUTSIDE.replace("TARGETS", repr(list(WRITE_TARGETS)), 1)
-    return (source.replace("PORT", str(LISTEN_PORT))
-            .replace("SECRET_NAME", SECRET_ENV))
+    return (source.replace("PORT", str(port)).replace("SECRET_NAME", SECRET_ENV)
+            .replace(CHECKOUT, checkout))
+
+
+def write_targets(checkout: str, purelib: str, base: str) -> list[Path]:
+    """WRITE_TARGETS as the notebooks generated for `checkout` name them."""
+    return [Path(t.replace(CHECKOUT, checkout).format(purelib=purelib, base=base))
+            for t in WRITE_TARGETS]
 
 
 def _slot_cells(nb) -> dict:
@@ -786,13 +874,14 @@ def _slot_cells(nb) -> dict:
     return out
 
 
-def build(entry: dict, model) -> nbformat.NotebookNode:
+def build(entry: dict, model, port: int = LISTEN_PORT,
+          checkout: str = CHECKOUT) -> nbformat.NotebookNode:
     nb = copy.deepcopy(model)
     slots = _slot_cells(nb)
     for op in entry["ops"]:
         kind = op[0]
         if kind == "append":
-            nb.cells.append(new_code_cell(_fill(op[1])))
+            nb.cells.append(new_code_cell(_fill(op[1], port, checkout)))
         elif kind == "answer":
             tag, text = op[1], op[2]
             cells = [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
@@ -802,7 +891,7 @@ def build(entry: dict, model) -> nbformat.NotebookNode:
         else:
             target = slots[op[1]]
             i = next(k for k, c in enumerate(nb.cells) if c is target)
-            cell = new_code_cell(_fill(op[2]))
+            cell = new_code_cell(_fill(op[2], port, checkout))
             if kind == "before":
                 nb.cells.insert(i, cell)
             elif kind == "after":
@@ -828,26 +917,71 @@ def build(entry: dict, model) -> nbformat.NotebookNode:
     return nb
 
 
-def notebooks() -> dict[str, nbformat.NotebookNode]:
+def notebooks(port: int = LISTEN_PORT,
+              checkout: str = CHECKOUT) -> dict[str, nbformat.NotebookNode]:
     model = nbformat.read(MODEL, as_version=4)
     names = [e["name"] for e in SUBMISSIONS]
     if len(set(names)) != len(names):
         raise ValueError("duplicate notebook names")
-    return {e["name"]: build(e, model) for e in SUBMISSIONS}
+    return {e["name"]: build(e, model, port, checkout) for e in SUBMISSIONS}
 
 
 def render(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb, version=4)
 
 
-def main(folder: Path = HERE) -> None:
-    built = notebooks()
+def main(folder: Path = HERE, port: int = LISTEN_PORT, checkout: str = CHECKOUT) -> None:
+    built = notebooks(port, checkout)
     for old in folder.glob("*.ipynb"):
         if old.stem not in built:
             old.unlink()
     for name, nb in built.items():
         (folder / f"{name}.ipynb").write_text(render(nb), encoding="utf-8")
     print(f"wrote {len(built)} notebooks to {folder}")
+
+
+# --- attacks through the file system, made by the test (they cannot be committed) -------------
+
+REFUSED = "refused"
+SPECIAL_NAMES = ("x01_fifo", "x02_dev_zero", "x03_link_to_model", "x04_link_to_classmate",
+                 "x05_folder", "x06_broken_link", "x07_400k_cells", "x08_huge_file",
+                 "gradebook.sqlite", "index.html", "grades.csv", "submissions", "..x",
+                 "+A3+A4", "@A3", "=1+2", "-1+1", "\tTAB")
+
+
+def make_specials(folder: Path) -> dict[str, dict]:
+    """Files next to the notebooks that attack the batch itself: special files, links out of
+    the folder, names the run uses, spreadsheet formulas, huge notebooks. Returns, per
+    submission name, {"refused": words the refusal must contain} or {"expected": verdicts}."""
+    model = MODEL.read_text(encoding="utf-8")
+    passes = {"expected": {q: "pass" for q in QUESTIONS}}
+    out: dict[str, dict] = {}
+    os.mkfifo(folder / "x01_fifo.ipynb")
+    out["x01_fifo"] = {REFUSED: "FIFO"}
+    (folder / "x02_dev_zero.ipynb").symlink_to("/dev/zero")
+    out["x02_dev_zero"] = {REFUSED: "outside"}
+    (folder / "x03_link_to_model.ipynb").symlink_to(MODEL)
+    out["x03_link_to_model"] = {REFUSED: "outside"}
+    (folder / "x04_link_to_classmate.ipynb").symlink_to("h00_control_model_solution.ipynb")
+    out["x04_link_to_classmate"] = {**passes, "twin": "h00_control_model_solution"}
+    (folder / "x05_folder.ipynb").mkdir()
+    out["x05_folder"] = {REFUSED: "folder"}
+    (folder / "x06_broken_link.ipynb").symlink_to(folder / "nowhere.ipynb")
+    out["x06_broken_link"] = {REFUSED: "broken link"}
+    for name in ("gradebook.sqlite", "index.html", "grades.csv", "submissions", "..x",
+                 "+A3+A4", "@A3", "=1+2", "-1+1", "\tTAB"):
+        (folder / f"{name}.ipynb").write_text(model, encoding="utf-8")
+        out[name] = passes
+    many = {"cells": [{"cell_type": "code", "source": "", "metadata": {}, "outputs": [],
+                       "execution_count": None}] * 400_000,
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (folder / "x07_400k_cells.ipynb").write_text(json.dumps(many), encoding="utf-8")
+    out["x07_400k_cells"] = {REFUSED: "cells"}
+    with open(folder / "x08_huge_file.ipynb", "wb") as fh:
+        fh.truncate(60 * 2**20)
+    out["x08_huge_file"] = {REFUSED: "MiB"}
+    assert sorted(out) == sorted(SPECIAL_NAMES)
+    return out
 
 
 if __name__ == "__main__":
