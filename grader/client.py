@@ -8,6 +8,7 @@ import json
 import time
 
 import nbformat
+import zmq
 from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -37,6 +38,10 @@ class CappedClient(NotebookClient):
         self.truncated: set[int] = set()
         self.probe_cells: dict[int, set[str]] = {}
         """Probe cell index -> how each genuine reply to it starts (its request's id)."""
+        self._monitors: list = []
+        self.broken = False
+        """A channel was cut: the kernel sent a message over MESSAGE_BYTES (zmq drops the
+        connection and does not reconnect after that)."""
 
     async def async_start_new_kernel_client(self):  # type: ignore[override]
         """nbclient's, with a readiness check that proves IOPub delivers instead of
@@ -46,6 +51,8 @@ class CappedClient(NotebookClient):
         # heartbeat) is one a kernel could fill with messages in the grader's memory.
         await ensure_async(self.kc.start_channels(shell=True, iopub=True, stdin=False, hb=False,
                                                   control=False))
+        self._monitors = [ch.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+                          for ch in (self.kc.iopub_channel, self.kc.shell_channel)]
         end = time.monotonic() + self.startup_timeout
         while not await kernel_info_seen(self.kc, self.kc.get_iopub_msg, end):
             if time.monotonic() > end or not await self.km.is_alive():
@@ -110,9 +117,15 @@ class CappedClient(NotebookClient):
             return "hung"
         except Exception:  # noqa: BLE001 - a malformed message or vanished channel: this
             return "died"  # kernel cannot be trusted to go on; it is replaced and the cell left out
-        if not await self.km.is_alive():
+        if not await self.km.is_alive() or await self._cut():
             return "died"
         return "ok"
+
+    async def _cut(self) -> bool:
+        for monitor in self._monitors:
+            if await monitor.poll(0):
+                self.broken = True
+        return self.broken
 
     async def responsive(self) -> bool:
         """After an interrupt: does the kernel take new work within RESPONSE_GRACE seconds?"""

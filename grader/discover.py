@@ -82,6 +82,8 @@ def _in_folder(top: Path) -> list[_Found]:
             continue
         if entry.is_dir() and not entry.is_symlink():
             notebooks = _notebooks(entry)
+            if not notebooks:
+                out.append(_Found(entry, top, entry.name))  # refused: no notebook in it
             for nb in notebooks:
                 rel = _stem(nb.relative_to(entry))
                 name = entry.name if len(notebooks) == 1 else f"{entry.name}/{rel}"
@@ -123,6 +125,8 @@ def _check(path: Path, home: Path) -> tuple[str, Path | None]:
         return "it is a broken link or cannot be reached", None
     if path.is_dir() and path.is_symlink():
         return f"it is a link to the folder {real}; links to folders are not followed", None
+    if path.is_dir():
+        return f"the folder {path} holds no notebook (*.ipynb)", None
     if path.is_symlink() and not real.is_relative_to(home.resolve()):
         return (f"it is a link to {real}, outside its submission's folder {home}: only what is "
                 "in the submitted folder is graded (copy the file itself there)"), None

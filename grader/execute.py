@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import nbformat
 from nbformat import NotebookNode
@@ -20,6 +20,7 @@ from .client import TIMEOUT_ENAME, CappedClient
 from .extract import Extractor
 from .kernels import Backend, Kernel, KernelStartError
 from .limits import (
+    MESSAGE_BYTES,
     MESSAGE_TRACEBACK_LINES,
     NAME_CHARS,
     SUBMISSION_TEXT_CHARS,
@@ -181,15 +182,19 @@ class Session:
             if status == "timeout" and not await client.responsive():
                 status = "hung"
             run = cell_run(idx, status, cell, reply, seconds, idx in client.truncated, self.room)
+            if client.broken:
+                run = replace(run, ename="MessageTooLarge", evalue=(
+                    f"the cell sent the grader a message over {MESSAGE_BYTES >> 20} MiB"))
             self.room -= len(run.output) + len(run.traceback)
             runs.append(run)
             if status in ("died", "hung"):
                 died = status == "died"
-                self.excluded[idx] = ("left out of the re-run: " + (
-                    "it killed the kernel" if died else "it kept running after being interrupted"))
-                self.result.events.append(
-                    f"Cell {idx + 1} {'killed the kernel' if died else 'hung and ignored the interrupt'}; "
-                    "the notebook was re-run in a new kernel without it.")
+                what = ("sent the grader a message over the size limit" if client.broken
+                        else "killed the kernel" if died
+                        else "hung and ignored the interrupt")
+                self.excluded[idx] = f"left out of the re-run: it {what}"
+                self.result.events.append(f"Cell {idx + 1} {what}; the notebook was re-run in a "
+                                          "new kernel without it.")
                 self.result.cells = runs
                 return status
         self.result.cells = runs

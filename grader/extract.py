@@ -76,6 +76,7 @@ class Extractor:
         culprit, rest = missing[0], missing[1:]
         verdict, what = _FAILED.get(status, ("no_reply", f"failed ({detail or 'no reply'})"))
         self.answers[culprit.key] = Answer(culprit, verdict, message=(
+            "its answer was larger than the grader reads" if client.broken else
             "the kernel died while this was evaluated" if status == "died" else
             "it did not finish within the time limit" if verdict == "timeout" else
             f"no answer came back ({detail or 'no reply'})"))

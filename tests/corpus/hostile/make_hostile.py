@@ -944,8 +944,8 @@ def main(folder: Path = HERE, port: int = LISTEN_PORT, checkout: str = CHECKOUT)
 
 REFUSED = "refused"
 SPECIAL_NAMES = ("x01_fifo", "x02_dev_zero", "x03_link_to_model", "x04_link_to_classmate",
-                 "x05_folder", "x06_broken_link", "x07_400k_cells", "x08_huge_file",
-                 "gradebook.sqlite", "index.html", "grades.csv", "submissions", "..x",
+                 "x05_folder.ipynb", "x06_broken_link", "x07_400k_cells", "x08_huge_file",
+                 "gradebook.sqlite", "index.html", "grades.csv", "submissions", "a b", "a%20b",
                  "+A3+A4", "@A3", "=1+2", "-1+1", "\tTAB")
 
 
@@ -965,10 +965,10 @@ def make_specials(folder: Path) -> dict[str, dict]:
     (folder / "x04_link_to_classmate.ipynb").symlink_to("h00_control_model_solution.ipynb")
     out["x04_link_to_classmate"] = {**passes, "twin": "h00_control_model_solution"}
     (folder / "x05_folder.ipynb").mkdir()
-    out["x05_folder"] = {REFUSED: "folder"}
+    out["x05_folder.ipynb"] = {REFUSED: "holds no notebook"}
     (folder / "x06_broken_link.ipynb").symlink_to(folder / "nowhere.ipynb")
     out["x06_broken_link"] = {REFUSED: "broken link"}
-    for name in ("gradebook.sqlite", "index.html", "grades.csv", "submissions", "..x",
+    for name in ("gradebook.sqlite", "index.html", "grades.csv", "submissions", "a b", "a%20b",
                  "+A3+A4", "@A3", "=1+2", "-1+1", "\tTAB"):
         (folder / f"{name}.ipynb").write_text(model, encoding="utf-8")
         out[name] = passes
