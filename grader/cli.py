@@ -10,14 +10,16 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, lms
+from . import awards as written
 from .discover import NameClash, NothingToGrade, collect
 from .gradebook import FILENAME, Gradebook, GradebookError
 from .kernels import choose, open_backend
 from .limits import GIB, MIB, Limits
 from .packs import Pack, PackError, default_pack_dirs, discover
 from .pipeline import Grader
-from .results import SubmissionResult
+from .results import SubmissionResult, answer_id
+from .roster import Roster, RosterError, read_roster
 from .run import Settings, grade_batch, resolve_seed
 from .sandbox import SandboxUnavailable, detect_sandbox
 from .writers import write_run, write_submission
@@ -144,10 +146,13 @@ def list_packs() -> None:
 @click.option("--no-forge", is_flag=True,
               help="Start every kernel from scratch instead of forking it from a warm, jailed "
                    "process (slower; the isolation is the same).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of the class (submission or folder, student id, name, email); kept in "
+                   "the gradebook for later runs and exports.")
 @limit_options
 def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | None,
           seed: int | None, workers: int, regrade: bool, quiet: bool, no_forge: bool,
-          **kw) -> None:
+          roster: Path | None, **kw) -> None:
     """Grade notebooks (files, or folders searched for *.ipynb) into --out.
 
     Results are kept in --out/gradebook.sqlite as they come: running the same command again
@@ -160,11 +165,20 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
         raise click.UsageError(str(exc)) from None
     limits = _limits(kw)
     box = _sandbox(kw["no_sandbox"])
+    class_roster = _roster(roster)
     try:
         with Gradebook(out / FILENAME) as book:
             seed = resolve_seed(book, seed, lambda: secrets.randbelow(2**31))
+            if class_roster is not None:
+                book.set_roster(class_roster)
+            class_roster = book.roster()
     except GradebookError as exc:
         raise click.ClickException(str(exc)) from None
+    if class_roster is not None and not quiet:
+        strangers = [j.name for j in jobs if class_roster.find(j.name) is None]
+        if strangers:
+            click.echo(f"Not on the roster (graded all the same): {', '.join(strangers)}",
+                       err=True)
     settings = Settings(tuple(str(d) for d in default_pack_dirs()), box,
                         choose(box, forge=not no_forge), limits, pack, seed)
     log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
@@ -213,15 +227,123 @@ def award(out_dir: Path, submission: str, question: str, points: float, comment:
             raise click.UsageError(f"question {question} has several written answers; name one "
                                    f"by its tag: {', '.join(m.tag for m in items)}")
         item = items[0]
+        if item.state == "blank":
+            raise click.UsageError(f"{submission}'s answer {item.tag} is blank: it scores 0 "
+                                   "by itself")
         if not 0 <= points <= item.max_points:
             raise click.UsageError(f"points must be between 0 and {item.max_points:g} for "
                                    f"{item.tag}")
-        book.award(submission, item.question, item.tag, points, comment)
+        book.award(submission, item.question, item.tag, points, comment, answer_id(item.text))
         updated = book.result(submission)
         write_submission(out_dir, updated)
-        write_run(out_dir, book.results())
+        write_run(out_dir, book.results(), book.roster())
     click.echo(f"{submission} {item.tag}: {points:g}/{item.max_points:g}; total now "
                f"{updated.score:g}/{updated.max_score:g}")
+
+
+def _roster(path: Path | None) -> Roster | None:
+    if path is None:
+        return None
+    try:
+        return read_roster(path)
+    except RosterError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _open_book(out_dir: Path) -> Gradebook:
+    try:
+        return Gradebook.open_existing(out_dir)
+    except GradebookError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@main.group()
+def awards() -> None:
+    """Grade the written answers of a whole class in a spreadsheet."""
+
+
+@awards.command("export")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "dest", required=True, type=click.Path(dir_okay=False,
+              path_type=Path), help="The CSV file to write (open it in a spreadsheet).")
+def awards_export(out_dir: Path, dest: Path) -> None:
+    """Write one row per (submission, written answer) of OUT_DIR: the student's answer, the
+    model answer, points possible, and the points and comment to fill in."""
+    with _open_book(out_dir) as book:
+        text = written.export_rows(book.results(), book.roster())
+    dest.write_text(text, encoding="utf-8", newline="")
+    rows = text.count("\r\n") - 1
+    click.echo(f"Wrote {rows} written answers to {dest}; fill in `points` (and `comment`), "
+               f"then: grader awards import {out_dir} {dest}")
+
+
+@awards.command("import")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def awards_import(out_dir: Path, source: Path) -> None:
+    """Apply the points and comments of an edited awards file. Rows that name no written
+    answer, give points out of range, or whose answer changed since the export are reported
+    and skipped; the others are applied together. Exits 1 when a row was skipped."""
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"cannot read {source}: {exc}; save it as UTF-8 CSV") from None
+    with _open_book(out_dir) as book:
+        try:
+            plan = written.plan_import(text, book.results())
+        except written.AwardsFileError as exc:
+            raise click.UsageError(f"{source}: {exc}") from None
+        written.apply(book, plan.applied)
+        changed = {a.submission for a in plan.applied}
+        results = book.results()
+        for r in results:
+            if r.submission in changed:
+                write_submission(out_dir, r)
+        write_run(out_dir, results, book.roster())
+    for line in plan.skipped:
+        click.echo(f"skipped {line}", err=True)
+    click.echo(f"Applied {len(plan.applied)} awards; {len(plan.skipped)} rows skipped; "
+               f"{plan.left} left without points.")
+    sys.exit(1 if plan.skipped else 0)
+
+
+@main.command("export")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(lms.FORMATS), required=True,
+              help="The gradebook import format of the LMS.")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The class roster (default: the one the grade command was given).")
+@click.option("--assignment", help="The assignment's title in the LMS (default: the pack's).")
+@click.option("-o", "--output", "dest", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The CSV file to write.")
+def export(out_dir: Path, fmt: str, roster: Path | None, assignment: str | None,
+           dest: Path) -> None:
+    """Write OUT_DIR's scores for import into Canvas, Moodle, or as a plain CSV."""
+    with _open_book(out_dir) as book:
+        results = book.results()
+        class_roster = _roster(roster) or book.roster()
+    packs = _packs()
+    used = {r.pack for r in results if r.pack}
+    if len(used) > 1:
+        raise click.UsageError(f"{out_dir} holds results of several packs ({', '.join(used)}); "
+                               "export one folder per assignment")
+    pack = packs.get(next(iter(used))) if used else None
+    total = (pack.auto_points + sum(w.points for w in pack.written)) if pack else max(
+        (r.max_score for r in results), default=0.0)
+    try:
+        text = lms.export(fmt, results, class_roster, points_possible=total,
+                          assignment=assignment or (pack.title if pack else "Notebook"))
+    except lms.ExportError as exc:
+        raise click.UsageError(str(exc)) from None
+    dest.write_text(text, encoding="utf-8", newline="")
+    left_out = lms.unmatched(results, class_roster) if fmt == "moodle" else []
+    if class_roster is None and fmt == "canvas":
+        click.echo("No roster: students are named by submission only; Canvas matches them by "
+                   "name (pass --roster with SIS ids to match by id).", err=True)
+    if left_out:
+        click.echo(f"Not on the roster, left out: {', '.join(left_out)}", err=True)
+    click.echo(f"Wrote {fmt} gradebook of {len(results)} submissions (out of {total:g} points) "
+               f"to {dest}")
 
 
 @main.command()

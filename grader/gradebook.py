@@ -9,13 +9,22 @@ most the submissions that were being graded.
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
 
-from .results import ResultFormatError, SubmissionResult, error_result, from_dict, to_dict
+from .results import (
+    ResultFormatError,
+    SubmissionResult,
+    answer_id,
+    error_result,
+    from_dict,
+    to_dict,
+)
+from .roster import Roster
+from .score import Award, apply_awards
 
 FILENAME = "gradebook.sqlite"
 _SCHEMA = """
@@ -38,6 +47,7 @@ CREATE TABLE IF NOT EXISTS awards (
     points REAL NOT NULL,
     comment TEXT NOT NULL,
     awarded_at TEXT NOT NULL,
+    answer_id TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (name, question, tag)
 );
 """
@@ -56,9 +66,30 @@ class Gradebook:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise GradebookError(f"{path} is not a usable gradebook ({exc}); move it away to "
                                  "start a new one") from None
+
+    def _migrate(self) -> None:
+        """Awards stored by grader 0.2.0 have no answer id: give each the id of the text it
+        was given to (the text stored with the result)."""
+        columns = [r[1] for r in self._db.execute("PRAGMA table_info(awards)")]
+        if "answer_id" in columns:
+            return
+        self._db.execute("ALTER TABLE awards ADD COLUMN answer_id TEXT NOT NULL DEFAULT ''")
+        for name, question, tag in self._db.execute(
+                "SELECT name, question, tag FROM awards").fetchall():
+            row = self._db.execute("SELECT result FROM results WHERE name = ?", (name,)).fetchone()
+            try:
+                result = from_dict(json.loads(row[0])) if row else None
+            except (ValueError, ResultFormatError):
+                result = None
+            texts = [w.text for q in (result.questions if result else ()) for w in q.written
+                     if (w.question, w.tag) == (question, tag)]
+            if texts:
+                self._db.execute("UPDATE awards SET answer_id = ? WHERE name = ? AND question = ? "
+                                 "AND tag = ?", (answer_id(texts[0]), name, question, tag))
 
     @classmethod
     def open_existing(cls, out: Path) -> Gradebook:
@@ -112,6 +143,19 @@ class Gradebook:
             return "unreadable"
         return "current" if row[:2] == (sha256, fingerprint) else "changed"
 
+    def relocate(self, name: str, path: str) -> bool:
+        """Record that the stored result's file is now at `path` (renamed, not changed).
+        Returns whether it moved."""
+        row = self._db.execute("SELECT path, result FROM results WHERE name = ?",
+                               (name,)).fetchone()
+        if row is None or row[0] == path:
+            return False
+        data = json.loads(row[1])
+        data["path"] = path
+        self._db.execute("UPDATE results SET path = ?, result = ? WHERE name = ?",
+                         (path, json.dumps(data), name))
+        return True
+
     def result(self, name: str) -> SubmissionResult | None:
         row = self._db.execute("SELECT name, path, result FROM results WHERE name = ?",
                                (name,)).fetchone()
@@ -135,28 +179,44 @@ class Gradebook:
 
     # --- written answers ------------------------------------------------------------------------
 
-    def award(self, name: str, question: str, tag: str, points: float, comment: str) -> None:
+    def award(self, name: str, question: str, tag: str, points: float, comment: str,
+              answer_id: str) -> None:
+        """Award `points` to the written answer whose text has the id `answer_id` (see
+        grader.results.answer_id): if the student rewrites it, the award goes stale."""
         self._db.execute(
-            "INSERT INTO awards VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name, question, tag) DO "
-            "UPDATE SET points=excluded.points, comment=excluded.comment, "
-            "awarded_at=excluded.awarded_at", (name, question, tag, points, comment, _now()))
+            "INSERT INTO awards (name, question, tag, points, comment, awarded_at, answer_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name, question, tag) DO UPDATE SET "
+            "points=excluded.points, comment=excluded.comment, awarded_at=excluded.awarded_at, "
+            "answer_id=excluded.answer_id",
+            (name, question, tag, points, comment, _now(), answer_id))
 
-    def awards(self, name: str) -> dict[tuple[str, str], tuple[float, str]]:
-        rows = self._db.execute("SELECT question, tag, points, comment FROM awards WHERE name = ?",
-                                (name,)).fetchall()
-        return {(q, t): (p, c) for q, t, p, c in rows}
+    def awards(self, name: str) -> dict[tuple[str, str], Award]:
+        rows = self._db.execute("SELECT question, tag, points, comment, answer_id FROM awards "
+                                "WHERE name = ?", (name,)).fetchall()
+        return {(q, t): Award(p, c, a) for q, t, p, c, a in rows}
 
     def with_awards(self, result: SubmissionResult) -> SubmissionResult:
-        awards = self.awards(result.submission)
-        if not awards:
-            return result
-        questions = []
-        for q in result.questions:
-            written = tuple(dataclasses.replace(w, awarded=awards[(w.question, w.tag)][0],
-                                                comment=awards[(w.question, w.tag)][1])
-                            if (w.question, w.tag) in awards else w for w in q.written)
-            questions.append(dataclasses.replace(q, written=written))
-        return dataclasses.replace(result, questions=tuple(questions))
+        return apply_awards(result, self.awards(result.submission))
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """Everything written inside happens, or nothing does."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- the roster ---------------------------------------------------------------------------
+
+    def roster(self) -> Roster | None:
+        stored = self.get("roster")
+        return Roster.from_rows(json.loads(stored)) if stored else None
+
+    def set_roster(self, roster: Roster) -> None:
+        self.set("roster", json.dumps(roster.to_rows()))
 
 
 def _now() -> str:

@@ -89,17 +89,11 @@ class Grader:
             peak_memory=execution.peak_memory, **base), RESULT_BYTES)
 
     def _unreadable(self, error: str, base: dict, pack: Pack | None = None) -> SubmissionResult:
-        """A submission that cannot be graded scores zero on every question of the pack it
-        would have been graded with, when that pack is known."""
         try:
             pack = pack or choose(self.packs, self.pack, None)
         except PackError:
-            return SubmissionResult(status="error", error=error, **base)
-        failed = [CheckOutcome(q.id, "submission readable", False,
-                               feedback=f"The submission could not be graded: {error}")
-                  for q in pack.questions]
-        return SubmissionResult(status="error", error=error, pack=pack.name,
-                                questions=score_questions(pack, failed), **base)
+            pack = None
+        return not_graded(pack, error, **base)
 
     def _written(self, pack: Pack, sub: Submission) -> dict[str, str | None]:
         """The submission's written answers; blank or untouched template text is None."""
@@ -122,6 +116,19 @@ class Grader:
             else:
                 out[item.tag] = text
         return out
+
+
+def not_graded(pack: Pack | None, error: str, **fields) -> SubmissionResult:
+    """A submission that cannot be graded: zero on every question of the pack it would have
+    been graded with (when that pack is known), out of the pack's full points."""
+    if pack is None:
+        return SubmissionResult(status="error", error=error, **fields)
+    failed = [CheckOutcome(q.id, "submission readable", False,
+                           feedback=f"The submission could not be graded: {error}")
+              for q in pack.questions]
+    return SubmissionResult(status="error", error=error, pack=pack.name,
+                            questions=score_questions(pack, failed, written_results(pack, {})),
+                            **fields)
 
 
 def derive_seed(run_seed: int, sha256: str) -> int:

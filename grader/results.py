@@ -9,11 +9,12 @@ results.json; `SCHEMA` versions it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA = 1
+SCHEMA = 2
 """Version of the dict layout written by `to_dict`. Bump it when a field is renamed or its
 meaning changes, and teach `from_dict` to read the previous layout."""
 
@@ -64,10 +65,15 @@ class CheckResult:
     max_points: float
 
 
+WRITTEN_STATES = ("blank", "pending", "awarded", "stale")
+
+
 @dataclass(frozen=True, slots=True)
 class WrittenResult:
     """A written answer: shown beside the model answer, worth points once an instructor
-    awards them (`awarded` is None until then)."""
+    awards them. `state` is "blank" (empty or untouched: 0 points, nothing to grade),
+    "pending" (awaiting the instructor), "awarded", or "stale" (an award was given to an
+    earlier text of this answer: it no longer counts, `stale_points` keeps it for reference)."""
 
     question: str
     tag: str
@@ -75,11 +81,20 @@ class WrittenResult:
     model_answer: str
     max_points: float
     awarded: float | None = None
+    """The points that count: the award, 0 for a blank answer, None while none counts."""
     comment: str = ""
+    state: str = "pending"
+    stale_points: float | None = None
 
     @property
     def graded(self) -> bool:
-        return self.awarded is not None
+        return self.state in ("awarded", "blank")
+
+
+def answer_id(text: str | None) -> str:
+    """A written answer's identity: a hash of its text, blind to spacing and line breaks."""
+    normal = " ".join((text or "").split())
+    return hashlib.sha256(normal.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +118,8 @@ class QuestionResult:
 
     @property
     def max_score(self) -> float:
-        """Automatic points plus the points of written answers already graded."""
-        return self.auto_max + sum(w.max_points for w in self.written if w.graded)
+        """Every point of the question, automatic and written, graded yet or not."""
+        return self.auto_max + sum(w.max_points for w in self.written)
 
     @property
     def passed(self) -> bool:
@@ -155,6 +170,7 @@ class SubmissionResult:
 
     @property
     def pending_written(self) -> float:
+        """Points of written answers that still await the instructor (pending or stale)."""
         return sum(w.max_points for q in self.questions for w in q.written if not w.graded)
 
     @property
@@ -210,15 +226,16 @@ def from_dict(data: Any) -> SubmissionResult:
     if not isinstance(data, dict):
         raise ResultFormatError("a stored result is not a JSON object")
     version = data.get("schema", 0)
-    if version == 0:
-        data = _from_v0(data)
-    elif version != SCHEMA:
+    upgrades = {0: (_from_v0, _from_v1), 1: (_from_v1,), SCHEMA: ()}
+    if version not in upgrades:
         raise ResultFormatError(
             f"a stored result has schema version {version!r}, newer than this grader's "
             f"{SCHEMA}: grade with the newer grader, or regrade with this one (--regrade)")
     try:
+        for upgrade in upgrades[version]:
+            data = upgrade(data)
         return _build(data)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResultFormatError(f"a stored result is malformed ({type(exc).__name__}: "
                                 f"{exc}); regrade it (--regrade)") from None
 
@@ -228,6 +245,16 @@ def _from_v0(data: dict) -> dict:
     out = dict(data)
     out["questions"] = [{**{k: v for k, v in q.items() if k != "manual"},
                          "written": q.get("manual", [])} for q in data.get("questions", [])]
+    return out
+
+
+def _from_v1(data: dict) -> dict:
+    """Grader 0.2.0 had no state for written answers: blank when there was no text."""
+    out = dict(data)
+    out["questions"] = [{**q, "written": [
+        {**w, "state": "blank", "awarded": 0.0} if w.get("text") is None else
+        {**w, "state": "pending"} for w in q.get("written", [])]}
+        for q in data.get("questions", [])]
     return out
 
 

@@ -81,11 +81,11 @@ def parse_roster(text: str, where: str = "the roster") -> Roster:
         hits = [i for i, h in enumerate(header) if h in names]
         if hits:
             index[field] = hits[0]
-    for needed in ("submission", "student_id"):
-        if needed not in index:
-            raise RosterError(
-                f"{where}: no {needed.replace('_', ' ')} column in the header {rows[0]}; name "
-                f"it one of: {', '.join(COLUMNS[needed])}")
+    missing = [f for f in ("submission", "student_id") if f not in index]
+    if missing:
+        raise RosterError(f"{where}: the header {rows[0]} has no " + " and no ".join(
+            f"{f.replace('_', ' ')} column (name it one of: {', '.join(COLUMNS[f])})"
+            for f in missing))
     students: list[Student] = []
     seen: dict[str, int] = {}
     for line, row in enumerate(rows[1:], start=2):

@@ -26,8 +26,8 @@ from .judge import run_checks
 from .kernels import open_backend
 from .limits import Limits
 from .notebook import NotebookError, file_digest
-from .packs import Pack
-from .pipeline import Grader
+from .packs import Pack, PackError, choose
+from .pipeline import Grader, not_graded
 from .results import SubmissionResult, error_result
 from .sandbox import Sandbox
 from .writers import write_run, write_submission
@@ -99,6 +99,8 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
             state = book.state(job.name, digests[job.name], fp)
             if state == "current" and not regrade:
                 reused += 1
+                if book.relocate(job.name, str(job.path)):  # renamed, same content
+                    write_submission(out, book.result(job.name))
             else:
                 todo.append(job)
                 unreadable += state == "unreadable"
@@ -119,8 +121,9 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
             write_submission(out, book.with_awards(result))
             book.store(result, fp, digests.get(job.name, ""))
             errors += result.status != "graded"
-            line = (f"{job.name}: {result.score:g}/{result.max_score:g}" if result.status == "graded"
-                    else f"{job.name}: NOT GRADED ({result.error})")
+            pending = f" ({result.pending_written:g} pending)" if result.pending_written else ""
+            line = (f"{job.name}: {result.score:g}/{result.max_score:g}{pending}"
+                    if result.status == "graded" else f"{job.name}: NOT GRADED ({result.error})")
             if bar is not None:
                 bar.set_postfix_str(line[:60], refresh=False)
                 bar.update(1)
@@ -129,7 +132,7 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
 
         try:
             for job in refused:
-                done(job, _refused(job, settings))
+                done(job, _refused(job, settings, packs))
             _dispatch(todo, settings, workers, done)
         finally:
             if bar is not None:
@@ -139,7 +142,7 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
         fresh = {j.name for j in todo} | {j.name for j in refused}
         errors += sum(r.status != "graded" for r in results if r.submission in names
                       and r.submission not in fresh)
-        write_run(out, results)
+        write_run(out, results, book.roster())
     finally:
         book.close()
     return Summary(len(todo) + len(refused), reused, errors, time.monotonic() - started)
@@ -237,10 +240,18 @@ MAX_CRASHES = 3
 """A submission in flight when a worker died this many times is reported as an error."""
 
 
-def _refused(job: Job, settings: Settings) -> SubmissionResult:
-    return error_result(job.name, str(job.path), f"not graded: {job.refusal}",
-                        seed=settings.seed, run_seed=settings.seed, grader_version=__version__,
-                        sandbox=settings.sandbox.kind, graded_at=_now())
+def _refused(job: Job, settings: Settings, packs: dict[str, Pack]) -> SubmissionResult:
+    return not_graded(_default_pack(packs, settings), f"not graded: {job.refusal}",
+                      submission=job.name, path=str(job.path), seed=settings.seed,
+                      run_seed=settings.seed, grader_version=__version__,
+                      sandbox=settings.sandbox.kind, graded_at=_now())
+
+
+def _default_pack(packs: dict[str, Pack], settings: Settings) -> Pack | None:
+    try:
+        return choose(packs, settings.pack, None)
+    except PackError:
+        return None
 
 
 def _now() -> str:

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from .packs import Pack
-from .results import CheckOutcome, CheckResult, QuestionResult, WrittenResult
+from .results import (
+    CheckOutcome,
+    CheckResult,
+    QuestionResult,
+    SubmissionResult,
+    WrittenResult,
+    answer_id,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Award:
+    """Points an instructor gave a written answer, for the text whose id is `answer_id`."""
+
+    points: float
+    comment: str
+    answer_id: str
 
 
 def split_points(points: float, outcomes: list[CheckOutcome]) -> list[CheckResult]:
@@ -19,18 +36,35 @@ def split_points(points: float, outcomes: list[CheckOutcome]) -> list[CheckResul
     return results
 
 
-def written_results(pack: Pack, texts: Mapping[str, str | None],
-                    awards: Mapping[tuple[str, str], tuple[float, str]] | None = None
-                    ) -> list[WrittenResult]:
-    """One WrittenResult per written answer of the pack; `awards` maps (question, tag) to the
-    instructor's (points, comment)."""
-    awards = awards or {}
-    out = []
-    for item in pack.written:
-        awarded, comment = awards.get((item.question, item.tag), (None, ""))
-        out.append(WrittenResult(item.question, item.tag, texts.get(item.tag), item.model_answer,
-                                 item.points, awarded, comment))
-    return out
+def written_results(pack: Pack, texts: Mapping[str, str | None]) -> list[WrittenResult]:
+    """One WrittenResult per written answer of the pack: "blank" (worth 0, nothing to grade)
+    when the text is None, else "pending"."""
+    return [WrittenResult(item.question, item.tag, texts.get(item.tag), item.model_answer,
+                          item.points, **({"awarded": 0.0, "state": "blank"}
+                                          if texts.get(item.tag) is None else {}))
+            for item in pack.written]
+
+
+def apply_awards(result: SubmissionResult, awards: Mapping[tuple[str, str], Award]
+                 ) -> SubmissionResult:
+    """`result` with the instructor's awards, by (question, tag). An award counts only for
+    the text it was given to: if the answer changed since, it is stale."""
+    if not awards:
+        return result
+    questions = []
+    for q in result.questions:
+        written = []
+        for w in q.written:
+            a = awards.get((w.question, w.tag))
+            if a is None or w.state == "blank":
+                written.append(w)
+            elif a.answer_id == answer_id(w.text):
+                written.append(replace(w, awarded=a.points, comment=a.comment, state="awarded"))
+            else:
+                written.append(replace(w, awarded=None, comment=a.comment, state="stale",
+                                       stale_points=a.points))
+        questions.append(replace(q, written=tuple(written)))
+    return replace(result, questions=tuple(questions))
 
 
 def score_questions(pack: Pack, outcomes: Iterable[CheckOutcome],

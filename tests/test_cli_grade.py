@@ -66,9 +66,11 @@ def test_grades_csv_has_a_row_per_submission(tiny_run):
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert sorted(r["submission"] for r in rows) == sorted(TINY + BROKEN)
     header = list(rows[0].keys())
-    assert header[:3] == ["submission", "score", "max_score"] and header[-1] == "status"
+    assert header[:4] == ["submission", "student_id", "score", "max_score"]
+    assert header[-3:] == ["pending", "status", "path"]
     by_name = {r["submission"]: r for r in rows}
     assert by_name["tiny-correct"]["score"] == "3" and by_name["tiny-correct"]["status"] == "graded"
+    assert by_name["tiny-correct"]["max_score"] == by_name["corrupt-truncated"]["max_score"] == "4"
     assert by_name["tiny-wrong"]["score"] == "0"
     assert by_name["corrupt-truncated"]["status"] == "error"
 

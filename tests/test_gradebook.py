@@ -147,7 +147,7 @@ def test_award_without_gradebook(tmp_path):
 def test_quiet_silences_progress_and_plain_lines_otherwise(tmp_path):
     nb = str(NOTEBOOKS / "tiny-correct.ipynb")
     loud = run_grader("grade", nb, "--out", str(tmp_path / "a"))
-    assert "tiny-correct: 3/3" in loud.stderr
+    assert "tiny-correct: 3/4 (1 pending)" in loud.stderr
     quiet = run_grader("grade", nb, "--out", str(tmp_path / "b"), "--quiet")
     assert quiet.stderr.strip() == "" and quiet.returncode == 0
 

@@ -1,10 +1,11 @@
 """Scoring is a pure function of outcomes and points."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from grader.packs import load_pack
-from grader.results import CheckOutcome
-from grader.score import score_questions, split_points, written_results
+from grader.results import CheckOutcome, SubmissionResult, answer_id
+from grader.score import Award, apply_awards, score_questions, split_points, written_results
 
 TINY = load_pack(Path(__file__).parent / "packs" / "tiny")
 
@@ -26,11 +27,22 @@ def test_unknown_question_ids_are_ignored():
     assert sum(q.score for q in qs) == 0
 
 
-def test_written_points_count_once_awarded():
+def test_written_points_count_once_awarded_and_always_in_the_maximum():
     pending = written_results(TINY, {"answer-1": "42"})
     q = score_questions(TINY, [CheckOutcome("1", "a", True)], pending)[0]
-    assert (q.score, q.max_score) == (1, 1)
-    awarded = written_results(TINY, {"answer-1": "42"}, {("1", "answer-1"): (0.5, "ok")})
-    q = score_questions(TINY, [CheckOutcome("1", "a", True)], awarded)[0]
-    assert (q.score, q.max_score) == (1.5, 2)
-    assert q.written[0].comment == "ok"
+    assert (q.score, q.max_score, q.written[0].state) == (1, 2, "pending")
+    blank = score_questions(TINY, [CheckOutcome("1", "a", True)],
+                            written_results(TINY, {"answer-1": None}))[0]
+    assert (blank.score, blank.max_score, blank.written[0].state) == (1, 2, "blank")
+    result = SubmissionResult("s", "p", "graded", questions=(q,))
+    award = {("1", "answer-1"): Award(0.5, "ok", answer_id("42"))}
+    awarded = apply_awards(result, award).questions[0]
+    assert (awarded.score, awarded.max_score) == (1.5, 2)
+    assert awarded.written[0].comment == "ok" and awarded.written[0].state == "awarded"
+    rewritten = replace(result, questions=(replace(q, written=(
+        replace(q.written[0], text="forty-two"),)),))
+    stale = apply_awards(rewritten, award).questions[0]
+    assert (stale.score, stale.written[0].state, stale.written[0].stale_points) == (1, "stale", 0.5)
+    spaced = replace(result, questions=(replace(q, written=(
+        replace(q.written[0], text="  42 \n"),)),))
+    assert apply_awards(spaced, award).questions[0].written[0].state == "awarded"

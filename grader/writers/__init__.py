@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..results import SubmissionResult
+from ..roster import Roster
 from . import grades_csv, index_html, report_html, results_json
 from .layout import submission_dir
 
@@ -24,7 +25,7 @@ class SubmissionWriter:
 @dataclass(frozen=True, slots=True)
 class RunWriter:
     filename: str
-    render: Callable[[list[SubmissionResult]], str]
+    render: Callable[[list[SubmissionResult], Roster | None], str]
 
 
 SUBMISSION_WRITERS: tuple[SubmissionWriter, ...] = (
@@ -44,10 +45,10 @@ def write_submission(out: Path, result: SubmissionResult,
         atomic_write(folder / w.filename, w.render(result))
 
 
-def write_run(out: Path, results: list[SubmissionResult],
+def write_run(out: Path, results: list[SubmissionResult], roster: Roster | None = None,
               writers: Sequence[RunWriter] = RUN_WRITERS) -> None:
     for w in writers:
-        atomic_write(out / w.filename, w.render(results))
+        atomic_write(out / w.filename, w.render(results, roster))
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -7,6 +7,7 @@ import statistics
 from dataclasses import dataclass
 
 from ..results import SubmissionResult
+from ..roster import Roster
 from .html import environment
 from .layout import report_href
 from .summary import question_columns
@@ -24,7 +25,7 @@ class QuestionStats:
     graded: int
 
 
-def render(results: list[SubmissionResult]) -> str:
+def render(results: list[SubmissionResult], roster: Roster | None = None) -> str:
     graded = [r for r in results if r.status == "graded"]
     scores = [r.score for r in graded]
     stats = []
@@ -43,7 +44,11 @@ def render(results: list[SubmissionResult]) -> str:
         mean=statistics.fmean(scores) if scores else None,
         median=statistics.median(scores) if scores else None,
         max_score=top, histogram=_histogram_svg(scores, top),
-        unsandboxed=any(not r.sandboxed for r in results))
+        unsandboxed=any(not r.sandboxed for r in results),
+        pending=sum(w.state == "pending" for r in results for q in r.questions
+                    for w in q.written),
+        stale=sum(w.state == "stale" for r in results for q in r.questions for w in q.written),
+        missing=roster.missing(r.submission for r in results) if roster else [])
 
 
 def _histogram_svg(scores: list[float], top: float) -> str:

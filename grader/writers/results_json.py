@@ -24,12 +24,15 @@ def _check_output(c: CheckResult) -> str:
 
 
 def _written_output(m: WrittenResult) -> str:
-    if m.text is None:
-        head = "Not answered: this free-text answer is empty."
+    if m.state == "blank":
+        head = "Not answered: this written answer is empty (0 points)."
+    elif m.state == "stale":
+        head = (f"Stale: the answer changed since it was graded ({m.stale_points:g}/"
+                f"{m.max_points:g} then); it awaits the instructor again.")
     elif m.graded:
         head = f"Graded by the instructor: {m.awarded:g}/{m.max_points:g}."
     else:
-        head = f"Free-text answer awaiting manual grading (worth {m.max_points:g} points)."
+        head = f"Written answer awaiting the instructor (worth {m.max_points:g} points)."
     parts = [head]
     if m.comment:
         parts.append(f"Instructor's comment: {m.comment}")
@@ -53,16 +56,19 @@ def _tests(q: QuestionResult) -> list[dict]:
                     + (["check-error"] if c.outcome.check_error else []),
         })
     for m in q.written:
-        tests.append({
-            "name": f"{q.id} {q.title}: written answer ({m.tag})",
+        test = {
+            "name": f"{q.id} {q.title}: written answer ({m.tag})"
+                    + ("" if m.graded else ", awaiting the instructor"),
             "number": q.id,
             "score": m.awarded or 0.0,
-            "max_score": m.max_points if m.graded else 0.0,
-            "status": "passed" if m.graded and (m.awarded or 0) >= m.max_points else "failed",
+            "max_score": m.max_points,
             "output": _written_output(m),
             "visibility": "visible",
-            "tags": ["manual"] + ([] if m.graded else ["pending"]),
-        })
+            "tags": ["manual", m.state],
+        }
+        if m.graded:  # an answer not graded yet is neither passed nor failed
+            test["status"] = "passed" if (m.awarded or 0) >= m.max_points else "failed"
+        tests.append(test)
     return tests
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from ..results import SubmissionResult
@@ -22,6 +23,13 @@ def summary_text(r: SubmissionResult) -> str:
     if not r.sandboxed:
         lines.append("Graded WITHOUT the sandbox (--no-sandbox): student code ran unisolated.")
     return "\n".join(lines)
+
+
+def points_possible(results: Iterable[SubmissionResult]) -> float:
+    """The class's total: the commonest maximum among results that know their pack (a file
+    that could not even be read does not know it)."""
+    totals = Counter(r.max_score for r in results if r.questions)
+    return totals.most_common(1)[0][0] if totals else 0.0
 
 
 def question_columns(results: Iterable[SubmissionResult]) -> list[str]:
