@@ -139,9 +139,9 @@ def is_size(dims: tuple[float, ...], n: float) -> bool:
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TYPE = r"[A-Za-z_][\w.]*(?:Error|Exception|Warning|Interrupt|Exit)|Error|Exception"
-_PREFIX = re.compile(rf"^(?P<type>{_TYPE})\s*:\s*")
-_REPR = re.compile(rf"^(?P<type>{_TYPE})?\((?P<q>['\"])(?P<text>.*)(?P=q),?\)$", re.S)
-_TYPE_ONLY = re.compile(rf"^(?:{_TYPE})$")
+_PREFIX = re.compile(rf"^(?P<type>{_TYPE})\s*:\s*", re.I)
+_REPR = re.compile(rf"^(?P<type>{_TYPE})?\((?P<q>['\"])(?P<text>.*)(?P=q),?\)$", re.S | re.I)
+_TYPE_ONLY = re.compile(rf"^(?:{_TYPE})$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +155,7 @@ class Message:
     def same_as(self, type_: str, text: str) -> bool:
         """Same message as `text` (raw), of exception type `type_` unless none was given."""
         return bool(self.text) and self.text == canonical_text(text)[1] and \
-            (not self.type or self.type.rsplit(".", 1)[-1] == type_)
+            (not self.type or self.type.rsplit(".", 1)[-1].lower() == type_.lower())
 
 
 def message(value: Any, what: str) -> Message:
@@ -203,7 +203,7 @@ def canonical_text(text: str) -> tuple[str, str]:
 
 def _specific(type_name: str) -> str:
     """A type name that says which exception it was ('Error' alone does not)."""
-    return "" if type_name in ("Error", "Exception") else type_name
+    return "" if type_name.lower() in ("error", "exception") else type_name
 
 
 # --- source ------------------------------------------------------------------------------------
