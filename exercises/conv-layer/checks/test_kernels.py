@@ -96,7 +96,8 @@ def edge_problem(W: np.ndarray, v, reference, what: str) -> str | None:
     """None if W detects edges orthogonal to v = (x, y) in image axes (y down the rows)."""
     phi = math.atan2(v[1], v[0])
     R = reference.edge_kernel(v)
-    across, ref_across = step_response(reference, W, phi, what), step_response(reference, R, phi, what)
+    across = step_response(reference, W, phi, what)
+    ref_across = step_response(reference, R, phi, what)
     if across <= 1e-9 * ref_across:
         return "it gives practically no response to an edge orthogonal to v"
     size = max(W.shape) + 16

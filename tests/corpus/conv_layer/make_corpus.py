@@ -1287,13 +1287,14 @@ sub(name="edge_kernel_int_truncated",
     ''')})
 
 sub(name="edge_kernel_huge",
-    why="A Sobel kernel scaled to 1e308: the responses overflow to inf and NaN.",
+    why="A Sobel kernel whose largest weight is 5e307: the kernel is finite, but its "
+        "responses overflow to inf and NaN.",
     fail=["2.1"],
     code={"2.1": src('''
         def edge_kernel(v):
             v1, v2 = v
             sx = torch.tensor([[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]], dtype=torch.float64)
-            return 1e308 * (v1 * sx + v2 * sx.T) / (abs(v1) + abs(v2))
+            return (v1 * sx + v2 * sx.T) / (4 * (abs(v1) + abs(v2))) * 1e308
     ''')})
 
 sub(name="edge_kernel_plus_laplacian",
@@ -1404,11 +1405,12 @@ sub(name="second_derivative_int_truncated",
     ''')})
 
 sub(name="second_derivative_huge",
-    why="The second difference scaled by 1e308 in float64: the centre weight overflows.",
+    why="The second difference scaled by 5e307 in float64: finite weights whose responses "
+        "overflow.",
     fail=["2.2"],
     code={"2.2": src('''
         def second_derivative_kernel():
-            return 1e308 * torch.tensor([[1., -2., 1.]], dtype=torch.float64)
+            return 5e307 * torch.tensor([[1., -2., 1.]], dtype=torch.float64)
 
         second_derivative_min_size = 3
     ''')})
