@@ -241,12 +241,12 @@ DIRECTIONS = [v for seed in (1, 2, 3) for v in probes.directions(np.random.defau
 @pytest.mark.parametrize("name", RIGHT_EDGE_KERNELS)
 def test_edge_detectors_of_any_form_and_scale_pass(name):
     for v in DIRECTIONS:
-        assert kernel_checks.edge_problem(RIGHT_EDGE_KERNELS[name](v), v, ref, name) is None
+        assert kernel_checks.edge_behaviour(RIGHT_EDGE_KERNELS[name](v), v, ref, name) is None
 
 
 @pytest.mark.parametrize("name", WRONG_EDGE_KERNELS)
 def test_degenerate_and_weak_edge_detectors_fail(name):
-    problems = [kernel_checks.edge_problem(WRONG_EDGE_KERNELS[name](v), v, ref, name) for v in DIRECTIONS]
+    problems = [kernel_checks.edge_behaviour(WRONG_EDGE_KERNELS[name](v), v, ref, name) for v in DIRECTIONS]
     assert any(problems)
 
 
@@ -254,12 +254,12 @@ def test_edge_detectors_that_overflow_fail_with_their_own_message():
     from grader.feedback import Feedback
     v = DIRECTIONS[0]
     with pytest.raises(Feedback, match="infinite or NaN"):
-        kernel_checks.edge_problem(1e307 * np.sign(ref.edge_kernel(v)), v, ref, "edge_kernel(v)")
+        kernel_checks.edge_behaviour(1e307 * np.sign(ref.edge_kernel(v)), v, ref, "edge_kernel(v)")
 
 
 def test_a_laplacian_term_is_seen_on_step_edges_parallel_to_v():
     v = DIRECTIONS[0]
-    said = kernel_checks.edge_problem(WRONG_EDGE_KERNELS["plus-laplacian"](v), v, ref, "k")
+    said = kernel_checks.edge_behaviour(WRONG_EDGE_KERNELS["plus-laplacian"](v), v, ref, "k")
     assert "parallel to v" in said and "reference kernel" in said
 
 

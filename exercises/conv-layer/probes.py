@@ -31,6 +31,10 @@ def fractional(rng: np.random.Generator, shape: tuple[int, int], bound: float) -
     return values.astype(np.float32)
 
 
+def small_kernel(rng: np.random.Generator, kh: int, kw: int) -> np.ndarray:
+    return fractional(rng, (kh, kw), 3)
+
+
 def requests(rng: np.random.Generator) -> list[Request]:
     reqs: list[Request] = [Value(name) for name in VALUES]
     for i, v in enumerate(directions(rng)):
@@ -48,12 +52,11 @@ def requests(rng: np.random.Generator) -> list[Request]:
         kh, kw = int(rng.integers(1, min(3, h) + 1)), int(rng.integers(1, min(3, w) + 1))
         if i == 0:  # always one kernel that is neither square nor a row
             kh, kw = 2, 3
-        reqs.append(Call("kernel_matrix", (fractional(rng, (kh, kw), 3), (h, w)),
+        reqs.append(Call("kernel_matrix", (small_kernel(rng, kh, kw), (h, w)),
                          key=f"kernel_matrix#{i}"))
     for i in range(3):
         h, w = int(rng.integers(3, 9)), int(rng.integers(3, 9))
         kh, kw = int(rng.integers(1, min(3, h) + 1)), int(rng.integers(1, min(3, w) + 1))
-        reqs.append(Call("corr2d_matmul", (fractional(rng, (h, w), 4),
-                                           fractional(rng, (kh, kw), 3)),
+        reqs.append(Call("corr2d_matmul", (fractional(rng, (h, w), 4), small_kernel(rng, kh, kw)),
                          key=f"corr2d_matmul#{i}"))
     return reqs

@@ -17,8 +17,8 @@ Rules:
 - 2.2: the kernel gives the exact second derivative (d2/dx2, d2/dy2 or the Laplacian) of
   quadratic images; the minimum size is a size (grader.normalize.size) that is_size(_, 3).
 - 2.3: shape (size, size); non-negative; sums to 1; centred and no more spread out than a box
-  of that size (local); keeps at most 90% of the power of the highest frequencies
-  (checkerboard and stripes: low-pass) and of white noise.
+  of that size (local); keeps at most 95% of the amplitude of the highest frequencies
+  (a checkerboard, alternating rows or columns: low-pass) and 90% of white noise's variance.
 - 2.4: min_kernel_size(d) is a size that is_size(_, d + 1), for every d probed.
 """
 
@@ -92,7 +92,7 @@ def step_response(reference, W: np.ndarray, normal: float, what: str) -> float:
                for offset in (0.0, 0.5)) / 2
 
 
-def edge_problem(W: np.ndarray, v, reference, what: str) -> str | None:
+def edge_behaviour(W: np.ndarray, v, reference, what: str) -> str | None:
     """None if W detects edges orthogonal to v = (x, y) in image axes (y down the rows)."""
     phi = math.atan2(v[1], v[0])
     R = reference.edge_kernel(v)
@@ -132,7 +132,7 @@ def test_edge_kernel(answers, reference):
 
     def problems(convention: str) -> list[str | None]:
         turn = CONVENTIONS[convention]
-        return [edge_problem(W, turn(a.args[0]), reference, w)
+        return [edge_behaviour(W, turn(a.args[0]), reference, w)
                 for W, a, w in zip(kernels, calls, what)]
 
     plain = problems("standard")
@@ -146,8 +146,9 @@ def test_edge_kernel(answers, reference):
     ignores = len({W.tobytes() for W in kernels}) == 1 and len(kernels) > 1
     fail(f"edge_kernel(v={render(v)}) does not detect edges orthogonal to v: {plain[k]}.",
          inputs=v, answer=kernels[k],
-         expected="no response to constant images or to change across v; a clear response to "
-                  "edges orthogonal to v, a weak one to edges parallel to v",
+         expected="no response to constant images or to images that do not change along v; "
+                  "a clear response to edges orthogonal to v, a weak one to edges parallel "
+                  "to v",
          hint=("Your kernel is the same for every v: it must depend on v. " if ignores else "")
          + "v1 is the component along the width (x, columns), v2 along the height (y, rows, "
            "counted downwards). Try your kernel on an image that changes only along v and on "
