@@ -110,11 +110,10 @@ def diagonal_edge_problem(X: np.ndarray) -> str | None:
                 "run diagonally")
     if not np.all(np.isfinite(X)):
         return "it contains NaN or infinite values"
-    X = X / np.abs(X).max() if np.abs(X).max() > 0 else X  # no overflow in the span below
-    span = X.max() - X.min()
-    if span == 0:
+    peak = np.abs(X).max()
+    X = _unit(X / peak if peak > 0 else X)  # divided first: the span of ±1e308 overflows
+    if X is None:
         return "it is constant, so it has no edge at all"
-    X = (X - X.min()) / span
     if _diagonal_family(X, coarse=False):
         return None
     for c in (1, 2):  # a border spoilt by a blur with zero padding
@@ -133,6 +132,7 @@ def diagonal_edge_problem(X: np.ndarray) -> str | None:
 
 
 def _unit(X: np.ndarray) -> np.ndarray | None:
+    """X rescaled to [0, 1], or None when it is constant."""
     span = X.max() - X.min() if X.size else 0.0
     return (X - X.min()) / span if span > 0 else None
 
