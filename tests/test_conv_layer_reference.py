@@ -520,3 +520,14 @@ def test_step_edges_and_ramps():
     assert np.allclose(edge, edge[0])  # constant along y
     assert np.allclose(ref.step_edge(21, np.pi / 2), edge.T)
     assert np.allclose(np.diff(ref.ramp(5, np.pi / 2, 2.0), axis=0), 2.0)
+
+
+def test_a_blur_off_centre_by_half_a_pixel_is_still_a_blur():
+    def half_pixel_off(n, sigma):  # centred at n / 2 instead of (n - 1) / 2
+        r = np.arange(n) - n / 2
+        g = np.exp(-r ** 2 / (2 * sigma ** 2))
+        k = np.outer(g, g)
+        return k / k.sum()
+    assert judged(kernel_checks.test_blur_kernel, blur_calls(half_pixel_off), np.random.default_rng(0), ref) is None
+    far = answers_of(calls={"blur_kernel": [((5, 1.0), top_left(5, 1.0))]})
+    assert "pixels away from the centre" in judged(kernel_checks.test_blur_kernel, far, np.random.default_rng(0), ref)
