@@ -102,7 +102,7 @@ def value_of(answer: Answer) -> Any:
 def as_array(value: Any, what: str, *, ndim: int | None = None) -> np.ndarray:
     """A tensor, numpy array or nested list of numbers as a float64 array, or a Feedback.
     Same as `grader.normalize.array`, where the accepted containers are documented."""
-    from .normalize import array
+    from .normalize import array  # imported here: normalize builds on this module
     return array(value, what, ndim=ndim)
 
 
