@@ -4,6 +4,11 @@ A check fails by raising `Feedback` (through `fail`) with a message the student 
 and optionally the input used, what came back and what was expected, shown side by side in
 the report. Plain `assert` works too; anything else raised by a check is reported as a fault
 of the check, not of the student.
+
+Read answers with `grader.normalize` (arrays, numbers, sizes, messages, source), so that every
+check accepts the same containers. Tolerances should be relative to a scale the answer cannot
+shrink or inflate (the reference's result on the same input, or the input's own scale), and
+values computed from an answer go through `finite` before they are compared.
 """
 
 from __future__ import annotations
@@ -95,32 +100,38 @@ def value_of(answer: Answer) -> Any:
 
 
 def as_array(value: Any, what: str, *, ndim: int | None = None) -> np.ndarray:
-    """A tensor, numpy array or nested list of numbers as a float64 array, or a Feedback."""
-    if isinstance(value, (RaisedError, str, dict)) or value is None:
-        fail(f"`{what}` should be a tensor of numbers, but it is {describe(value)}.",
-             answer=value)
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except (ValueError, TypeError):
-        fail(f"`{what}` should be a tensor of numbers, but it is {describe(value)} that is not "
-             "a rectangular array of numbers.", answer=value)
-    if ndim is not None and arr.ndim != ndim:
-        fail(f"`{what}` should be a {ndim}-D tensor, but it has shape {tuple(arr.shape)}.",
-             answer=arr, hint="Check for extra dimensions (e.g. a batch or channel axis) or a "
-                              "flattened result.")
-    if arr.size and not np.all(np.isfinite(arr)):
-        fail(f"`{what}` contains NaN or infinite values.", answer=arr)
-    return arr
+    """A tensor, numpy array or nested list of numbers as a float64 array, or a Feedback.
+    Same as `grader.normalize.array`, where the accepted containers are documented."""
+    from .normalize import array  # imported here: normalize builds on this module
+    return array(value, what, ndim=ndim)
 
 
 def as_number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray)):
-        fail(f"`{what}` should be a number, but it is {describe(value)}.", answer=value)
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.size != 1:
-        fail(f"`{what}` should be a single number, but it has shape {tuple(arr.shape)}.",
-             answer=value)
-    return float(arr.reshape(()))
+    """One number, or a Feedback. Same as `grader.normalize.number`."""
+    from .normalize import number
+    return number(value, what)
+
+
+def finite(values: Any, message: str, **details: Any) -> np.ndarray:
+    """`values`, computed while judging (e.g. corr2d of the student's kernel), as an array
+    when every one is finite; otherwise the check fails with `message`. A NaN or an infinity
+    makes every comparison false, so without this an overflowing answer could pass."""
+    with np.errstate(all="ignore"):
+        arr = np.asarray(values, dtype=np.float64)
+    if arr.size and not np.all(np.isfinite(arr)):
+        fail(message, **details)
+    return arr
+
+
+def optional_fixture(request: Any, name: str) -> Any:
+    """The value of fixture `name` when the grader provides it, else None (for checks that
+    use a capability, such as the notebook's `source`, only where it exists)."""
+    import pytest
+
+    try:
+        return request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        return None
 
 
 def describe(value: Any) -> str:

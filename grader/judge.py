@@ -1,8 +1,9 @@
 """Run a pack's pytest checks in the grader's own process against answers that are plain data.
 
-Checks see four fixtures: `answers` (the kernel's replies, by request key), `rng` (a generator
-seeded from the run's seed and the check's name), `reference` (the pack's reference module) and
-`seed`. Each check is marked `@pytest.mark.question("2.1", weight=1)`.
+Checks see five fixtures: `answers` (the kernel's replies, by request key), `rng` (a generator
+seeded from the run's seed and the check's name), `reference` (the pack's reference module),
+`seed`, and `source` (the notebook's code cells as text, for checks on how an answer is
+computed; never run). Each check is marked `@pytest.mark.question("2.1", weight=1)`.
 """
 
 from __future__ import annotations
@@ -58,10 +59,12 @@ class Answers(Mapping[str, Answer]):
 
 
 class _Judge:
-    def __init__(self, pack: Pack, answers: dict[str, Answer], seed: int) -> None:
+    def __init__(self, pack: Pack, answers: dict[str, Answer], seed: int,
+                 source: tuple[str, ...] = ()) -> None:
         self.pack = pack
         self._answers = Answers(answers)
         self._seed = seed
+        self._source = source
         self.outcomes: list[CheckOutcome] = []
         self.problems: list[str] = []
 
@@ -71,6 +74,11 @@ class _Judge:
     @pytest.fixture
     def answers(self) -> Answers:
         return self._answers
+
+    @pytest.fixture
+    def source(self) -> tuple[str, ...]:
+        """The submission's code cells, as text (never run here: read only)."""
+        return self._source
 
     @pytest.fixture
     def seed(self) -> int:
@@ -142,9 +150,10 @@ class _Judge:
                             answer=detail[:500])
 
 
-def run_checks(pack: Pack, answers: dict[str, Answer], seed: int) -> tuple[list[CheckOutcome], list[str]]:
+def run_checks(pack: Pack, answers: dict[str, Answer], seed: int,
+               source: tuple[str, ...] = ()) -> tuple[list[CheckOutcome], list[str]]:
     """All checks of `pack` against `answers`; returns outcomes and problems with the pack."""
-    judge = _Judge(pack, answers, seed)
+    judge = _Judge(pack, answers, seed, source)
     args = [str(pack.checks_dir), "-q", "-c", os.devnull, "--rootdir", str(pack.checks_dir),
             "--import-mode=importlib", "--tb=no", "--no-header"]
     for name in _NO_PLUGINS:

@@ -73,7 +73,8 @@ class Grader:
         if execution.infrastructure_error:
             return self._unreadable(execution.infrastructure_error, base, pack)
         t0 = time.monotonic()
-        outcomes, problems = run_checks(pack, execution.answers, seed)
+        code = tuple(c.source for c in sub.nb.cells if c.cell_type == "code")
+        outcomes, problems = run_checks(pack, execution.answers, seed, code)
         problems += execution.notes
         timings["checks"] = time.monotonic() - t0
         texts = self._written(pack, sub)

@@ -23,11 +23,16 @@ def directions(rng: np.random.Generator, n: int = 4) -> list[tuple[float, float]
     return out
 
 
+def fractional(rng: np.random.Generator, shape: tuple[int, int], bound: float) -> np.ndarray:
+    """float32 values in (-bound, bound) with two decimals, none of them whole: a matrix or a
+    result built in an integer tensor cannot match them."""
+    values = np.round(rng.uniform(-bound, bound, size=shape), 2)
+    values[values == np.round(values)] += 0.25
+    return values.astype(np.float32)
+
+
 def small_kernel(rng: np.random.Generator, kh: int, kw: int) -> np.ndarray:
-    k = rng.integers(-3, 4, size=(kh, kw)).astype(np.float32)
-    if not k.any():
-        k[0, 0] = 1.0
-    return k
+    return fractional(rng, (kh, kw), 3)
 
 
 def requests(rng: np.random.Generator) -> list[Request]:
@@ -52,7 +57,6 @@ def requests(rng: np.random.Generator) -> list[Request]:
     for i in range(3):
         h, w = int(rng.integers(3, 9)), int(rng.integers(3, 9))
         kh, kw = int(rng.integers(1, min(3, h) + 1)), int(rng.integers(1, min(3, w) + 1))
-        X = rng.integers(-4, 5, size=(h, w)).astype(np.float32)
-        reqs.append(Call("corr2d_matmul", (X, small_kernel(rng, kh, kw)),
+        reqs.append(Call("corr2d_matmul", (fractional(rng, (h, w), 4), small_kernel(rng, kh, kw)),
                          key=f"corr2d_matmul#{i}"))
     return reqs
