@@ -199,7 +199,7 @@ def answers_of(values=None, calls=None):
     for name, made in (calls or {}).items():
         for i, (args, result) in enumerate(made):
             req = Call(name, args, key=f"{name}#{i}")
-            out[req.key] = Answer(req, "ok", value=result, args=args)
+            out[req.key] = Answer(req, "ok", value=result)
     return Answers(out)
 
 
