@@ -55,7 +55,10 @@ def test_x_diag_has_a_diagonal_edge(answers, reference):
     if problem:
         fail(f"X_diag has no diagonal edge: {problem}.", answer=X,
              hint="Build an image whose edge runs at 45 degrees, e.g. one side of a diagonal "
-                  "filled with ones and the other with zeros, or a diagonal line.")
+                  "filled with ones and the other with zeros, or a diagonal line.",
+             figures=None if min(X.shape) < 2 else {
+                 "its vertical edges: X_diag under K": reference.corr2d(X, reference.K),
+                 "its horizontal edges: X_diag under K.T": reference.corr2d(X, reference.K.T)})
 
 
 @pytest.mark.question("1.1")

@@ -68,7 +68,8 @@ def test_edge_kernel(answers, rng, reference):
                   "response on ramps along v",
          hint=("Your kernel is the same for every v: it must depend on v. " if ignores else "")
          + "v1 is the component along the width (x, columns), v2 along the height (y, rows); "
-           "combine a horizontal and a vertical difference with weights from v.")
+           "combine a horizontal and a vertical difference with weights from v.",
+         figures=edge_figures(kernels[k], v, reference))
 
 
 # --- 2.2 ------------------------------------------------------------------------------------
@@ -144,22 +145,26 @@ def test_blur_kernel(answers, rng, reference):
         W = kernel(a, call)
         if W.shape != (size, size):
             fail(f"{call} has shape {W.shape}, expected ({size}, {size}).", inputs=a.args,
-                 answer=W, hint="The kernel's shape must follow the `size` argument.")
+                 answer=W, hint="The kernel's shape must follow the `size` argument.",
+                 figures=blur_figures(W, reference))
         if W.min() < -1e-7:
             fail(f"{call} has negative weights (smallest {W.min():.4g}): it sharpens or "
                  "differentiates instead of blurring.", inputs=a.args, answer=W,
-                 hint="A blur averages: every weight is non-negative.")
+                 hint="A blur averages: every weight is non-negative.",
+                 figures=blur_figures(W, reference))
         total = float(W.sum())
         if abs(total - 1) > 1e-4:
             fail(f"The weights of {call} sum to {total:.6g}, so it changes the image's "
                  "brightness.", inputs=a.args, answer=W, expected="weights summing to 1",
-                 hint="Normalise the kernel by dividing by the sum of its weights.")
+                 hint="Normalise the kernel by dividing by the sum of its weights.",
+                 figures=blur_figures(W, reference))
         noise = rng.normal(size=(64, 64))
         ratio = float(reference.corr2d(noise, W).var() / noise.var())
         if ratio > 0.9:
             fail(f"{call} hardly reduces noise (its output keeps {ratio:.0%} of the noise "
                  "variance): it does not blur.", inputs=a.args, answer=W,
-                 hint="Spread the weight over several neighbouring pixels.")
+                 hint="Spread the weight over several neighbouring pixels.",
+                 figures=blur_figures(W, reference))
 
 
 # --- 2.4 ------------------------------------------------------------------------------------
@@ -180,3 +185,25 @@ def test_min_kernel_size(answers):
              f"for a derivative of order {d}.", inputs=(d,), answer=value,
              hint="Count how many samples a finite difference of order d needs "
                   "(order 1 needs 2); your formula must hold for every d.")
+
+
+# --- pictures for the report ----------------------------------------------------------------
+
+def edge_figures(W: np.ndarray, v, reference) -> dict[str, np.ndarray]:
+    """W on two ramps: one rising along v (W must respond), one rising along the edge
+    direction (v2, -v1) (W must give 0)."""
+    v1, v2 = v
+    norm = float(np.hypot(v1, v2)) or 1.0
+    x, y = np.meshgrid(np.arange(W.shape[1] + 6.0), np.arange(W.shape[0] + 6.0))
+    across, along = (v1 * x + v2 * y) / norm, (v2 * x - v1 * y) / norm
+    return {"image rising along v": across,
+            "your kernel on it (must not be 0)": reference.corr2d(across, W),
+            "image rising along the edge (v2, −v1)": along,
+            "your kernel on it (must be 0)": reference.corr2d(along, W)}
+
+
+def blur_figures(W: np.ndarray, reference) -> dict[str, np.ndarray]:
+    """W on a patch of noise (fixed, so every student sees the same one)."""
+    side = max(24, max(W.shape) + 12)
+    noise = np.random.default_rng(0).normal(size=(side, side))
+    return {"noise": noise, "the noise under your kernel": reference.corr2d(noise, W)}

@@ -25,7 +25,8 @@ def test_kernel_matrix(answers, rng, reference):
                  f"{K.shape[0]}x{K.shape[1]} kernel it should be {want.shape} "
                  "(output pixels x input pixels).", inputs=(K, shape), answer=W,
                  hint="Transpose your matrix?" if W.shape == want.shape[::-1] else
-                 "One row per output pixel, one column per input pixel.")
+                 "One row per output pixel, one column per input pixel.",
+                 figures={"expected W": want})
         if close(W, want):
             continue
         X = rng.integers(-3, 4, size=shape).astype(float)
@@ -34,7 +35,8 @@ def test_kernel_matrix(answers, rng, reference):
              answer=W @ X.ravel(),
              expected=reference.corr2d(X, K).ravel(),
              hint="Row i*out_w + j of W holds the kernel weights at the columns of the input "
-                  "pixels under the kernel for output pixel (i, j).")
+                  "pixels under the kernel for output pixel (i, j).",
+             figures={"your W": W, "expected W": want, "your W − expected W": W - want})
 
 
 @pytest.mark.question("4")
