@@ -4,6 +4,10 @@ A failed check's answer, expected value and their difference, its inputs and the
 check names become `Figure`s when they are small 2-D numeric arrays; larger or non-finite
 ones, and those beyond the per-check count, are left out with a note saying so. Never
 raises: whatever a check passes, the worst outcome is a note.
+
+A check names figures as `{label: array}`; `{label: (array, "group")}` puts figures of one
+group on one colour scale (as the answer and the expected value are), so that equal colours
+mean equal values across them.
 """
 
 from __future__ import annotations
@@ -39,6 +43,13 @@ def as_matrix(value: Any) -> np.ndarray | None:
     return arr.astype(np.float64)
 
 
+def grouped(value: Any) -> tuple[Any, str]:
+    """A named figure's value and its scale group ("" for a scale of its own)."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
+        return value[0], f"check:{value[1]}"
+    return value, ""
+
+
 def input_items(inputs: Any) -> list[tuple[str, Any]]:
     """The inputs of a check as labelled values: a dict by key, a tuple of arguments by
     position, anything else as one input."""
@@ -67,11 +78,12 @@ def outcome_figures(*, inputs: Any = None, answer: Any = None, expected: Any = N
     if named is not None:
         if isinstance(named, Mapping):
             for label, value in named.items():
+                value, group = grouped(value)
                 matrix = as_matrix(value)
                 if matrix is None:
                     notes.append(f"{label}: not a 2-D array of numbers, so not pictured.")
                 else:
-                    wanted.append((str(label), matrix, ""))
+                    wanted.append((str(label), matrix, group))
         else:
             notes.append("The check's figures are not a dict of arrays, so not pictured.")
     wanted += [(label, matrix, "") for label, value in input_items(inputs)

@@ -76,6 +76,15 @@ def test_named_figures_that_are_not_arrays_get_a_note_not_an_error():
     assert outcome_figures(named=[np.ones((2, 2))])[1] != ()
 
 
+def test_named_figures_can_share_a_colour_scale():
+    figures, notes = outcome_figures(named={"noise": (np.ones((2, 2)), "noise"),
+                                            "blurred": (np.full((1, 1), 9.0), "noise"),
+                                            "kernel": np.ones((3, 3))})
+    assert notes == ()
+    assert [f.scale for f in figures] == ["check:noise", "check:noise", ""]
+    assert scales(figures) == [Scale(0.0, 9.0), Scale(0.0, 9.0), Scale(0.0, 1.0)]
+
+
 def test_rounding_noise_becomes_zero_and_values_keep_six_digits():
     assert plain(np.array([[1e-17, -3e-12, 2.0]])) == ((0.0, 0.0, 2.0),)
     assert plain(np.array([[1 / 3, -0.0]])) == ((0.333333, 0.0),)

@@ -15,9 +15,11 @@ across the class.
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,6 +62,8 @@ class Picture:
     cols: int
     low: float
     high: float
+    shared: bool
+    """On one colour scale with other pictures of the check."""
 
 
 def scale_of(figures: Sequence[Figure]) -> Scale:
@@ -84,11 +88,12 @@ def scales(figures: Sequence[Figure]) -> list[Scale]:
 def pictures(outcome: CheckOutcome) -> list[Picture]:
     """The outcome's figures drawn, in order."""
     out = []
+    shared = Counter(f.scale for f in outcome.figures)
     for figure, scale in zip(outcome.figures, scales(outcome.figures), strict=True):
         flat = [x for row in figure.values for x in row]
         rows, cols = figure.shape
         out.append(Picture(figure.label, Markup(svg(figure.values, scale)), rows, cols,
-                           min(flat), max(flat)))
+                           min(flat), max(flat), bool(figure.scale) and shared[figure.scale] > 1))
     return out
 
 
@@ -117,6 +122,26 @@ _LOCK = threading.Lock()
 @lru_cache(maxsize=1)
 def _canvas() -> _Canvas:
     return _Canvas()
+
+
+def cell_labels(values: np.ndarray, scale: Scale, cmap, origin: tuple[float, float],
+                cell: float) -> str:
+    """SVG text of each cell's value, centred in the cell whose top-left corner is at
+    `origin` (points from the figure's top left); white on dark cells."""
+    shade = cmap((values - scale.low) / (scale.high - scale.low))
+    dark = shade[..., :3] @ np.array([0.2126, 0.7152, 0.0722]) < 0.45
+    texts = [label(x) for x in values.flat]
+    size = min(7.0, 1.45 * cell / max(3, *map(len, texts)))
+    x0, y0 = origin
+    cols = values.shape[1]
+    out = [f'<g font-family="DejaVu Sans, sans-serif" font-size="{size:.2f}" '
+           'text-anchor="middle" dominant-baseline="central">']
+    for k, text in enumerate(texts):
+        i, j = divmod(k, cols)
+        fill = "#ffffff" if dark[i, j] else "#202124"
+        out.append(f'<text x="{x0 + (j + 0.5) * cell:.2f}" y="{y0 + (i + 0.5) * cell:.2f}" '
+                   f'fill="{fill}">{html.escape(text)}</text>')
+    return "\n".join(out) + "</g>\n"
 
 
 class _Canvas:
@@ -181,22 +206,16 @@ class _Canvas:
         ticks = [scale.low, 0.0, scale.high] if scale.signed else [0.0, scale.high]
         self.bar.set_yticks(ticks, [label(t) for t in ticks])
 
-        texts = []
-        if annotate:
-            shade = cmap((values - scale.low) / (scale.high - scale.low))
-            dark = shade[..., :3] @ np.array([0.2126, 0.7152, 0.0722]) < 0.45
-            size = min(7.0, 1.45 * cell / max(3, *(len(label(x)) for x in values.flat)))
-            for (i, j), x in np.ndenumerate(values):
-                texts.append(self.ax.text(j, i, label(x), ha="center", va="center",
-                                          fontsize=size,
-                                          color="white" if dark[i, j] else "#202124"))
         buf = io.StringIO()
-        try:
-            # Fixed ids and no date: the same array always gives the same SVG.
-            with self._matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
-                self.fig.savefig(buf, format="svg", metadata=_NO_METADATA)
-        finally:
-            for t in texts:
-                t.remove()
+        # Fixed ids and no date: the same array always gives the same SVG.
+        with self._matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
+            self.fig.savefig(buf, format="svg", metadata=_NO_METADATA)
         text = buf.getvalue()
-        return text[text.index("<svg"):]
+        text = text[text.index("<svg"):]
+        if not annotate:
+            return text
+        # The values are written into the cells here rather than with Axes.text, which lays
+        # out each label with FreeType and would triple the cost of a small heatmap.
+        labels = cell_labels(values, scale, cmap, (pad, mid - map_h / 2), cell)
+        end = text.rindex("</svg>")
+        return text[:end] + labels + text[end:]

@@ -191,19 +191,21 @@ def test_min_kernel_size(answers):
 
 def edge_figures(W: np.ndarray, v, reference) -> dict[str, np.ndarray]:
     """W on two ramps: one rising along v (W must respond), one rising along the edge
-    direction (v2, -v1) (W must give 0)."""
+    direction (v2, -v1) (W must give 0); the two responses on one colour scale."""
     v1, v2 = v
     norm = float(np.hypot(v1, v2)) or 1.0
     x, y = np.meshgrid(np.arange(W.shape[1] + 6.0), np.arange(W.shape[0] + 6.0))
     across, along = (v1 * x + v2 * y) / norm, (v2 * x - v1 * y) / norm
     return {"image rising along v": across,
-            "your kernel on it (must not be 0)": reference.corr2d(across, W),
+            "your kernel on it (must not be 0)": (reference.corr2d(across, W), "response"),
             "image rising along the edge (v2, −v1)": along,
-            "your kernel on it (must be 0)": reference.corr2d(along, W)}
+            "your kernel on it (must be 0)": (reference.corr2d(along, W), "response")}
 
 
 def blur_figures(W: np.ndarray, reference) -> dict[str, np.ndarray]:
-    """W on a patch of noise (fixed, so every student sees the same one)."""
+    """W on a patch of noise (fixed, so every student sees the same one), on one colour
+    scale: a blur fades the noise."""
     side = max(24, max(W.shape) + 12)
     noise = np.random.default_rng(0).normal(size=(side, side))
-    return {"noise": noise, "the noise under your kernel": reference.corr2d(noise, W)}
+    return {"noise": (noise, "noise"),
+            "the noise under your kernel": (reference.corr2d(noise, W), "noise")}

@@ -36,7 +36,8 @@ def test_kernel_matrix(answers, rng, reference):
              expected=reference.corr2d(X, K).ravel(),
              hint="Row i*out_w + j of W holds the kernel weights at the columns of the input "
                   "pixels under the kernel for output pixel (i, j).",
-             figures={"your W": W, "expected W": want, "your W − expected W": W - want})
+             figures={"your W": (W, "W"), "expected W": (want, "W"),
+                      "your W − expected W": W - want})
 
 
 @pytest.mark.question("4")
