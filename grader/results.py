@@ -48,7 +48,8 @@ class Figure:
     """Rows of the array (finite floats, rounded to 6 significant digits)."""
     scale: str = ""
     """Figures of one check with the same non-empty `scale` share one colour scale (the
-    answer and the expected value), so equal colours mean equal values."""
+    answer and the expected value, or a group the check named), so equal colours mean equal
+    values."""
 
     @property
     def shape(self) -> tuple[int, int]:
