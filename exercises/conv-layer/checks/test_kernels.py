@@ -189,7 +189,7 @@ def test_min_kernel_size(answers):
 
 # --- pictures for the report ----------------------------------------------------------------
 
-def edge_figures(W: np.ndarray, v, reference) -> dict[str, np.ndarray]:
+def edge_figures(W: np.ndarray, v, reference) -> dict:
     """W on two ramps: one rising along v (W must respond), one rising along the edge
     direction (v2, -v1) (W must give 0); the two responses on one colour scale."""
     v1, v2 = v
@@ -202,7 +202,7 @@ def edge_figures(W: np.ndarray, v, reference) -> dict[str, np.ndarray]:
             "your kernel on it (must be 0)": (reference.corr2d(along, W), "response")}
 
 
-def blur_figures(W: np.ndarray, reference) -> dict[str, np.ndarray]:
+def blur_figures(W: np.ndarray, reference) -> dict:
     """W on a patch of noise (fixed, so every student sees the same one), on one colour
     scale: a blur fades the noise."""
     side = max(24, max(W.shape) + 12)
