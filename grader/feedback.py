@@ -22,7 +22,8 @@ from .wire import Answer, Call, RaisedError, Unsupported
 
 class Feedback(Exception):
     def __init__(self, message: str, *, answer: Any = None, expected: Any = None,
-                 inputs: Any = None, hint: str = "", not_answered: bool = False) -> None:
+                 inputs: Any = None, hint: str = "", not_answered: bool = False,
+                 figures: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.answer = answer
@@ -30,23 +31,25 @@ class Feedback(Exception):
         self.inputs = inputs
         self.hint = hint
         self.not_answered = not_answered
+        self.figures = figures  # label -> 2-D array, pictured beside answer and expected
 
 
 class Accepted(Exception):
     """Raised by `accept`: the check passes, and the student is told `note`."""
 
-    def __init__(self, note: str) -> None:
+    def __init__(self, note: str, *, figures: dict[str, Any] | None = None) -> None:
         super().__init__(note)
         self.note = note
+        self.figures = figures
 
 
 def fail(message: str, **details: Any) -> NoReturn:
     raise Feedback(message, **details)
 
 
-def accept(note: str) -> NoReturn:
+def accept(note: str, *, figures: dict[str, Any] | None = None) -> NoReturn:
     """Pass the check with a note for the student (e.g. right under another convention)."""
-    raise Accepted(note)
+    raise Accepted(note, figures=figures)
 
 
 def call_text(answer: Answer) -> str:

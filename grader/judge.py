@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from .feedback import Accepted, Feedback, render
+from .figures import outcome_figures
 from .limits import CHECK_SECONDS
 from .packs import Pack, _ident, load_module
 from .results import CheckOutcome
@@ -131,15 +132,19 @@ class _Judge:
         if exc is None:
             return CheckOutcome(qid, name, True, weight)
         if isinstance(exc, Accepted):
-            return CheckOutcome(qid, name, True, weight, feedback=exc.note)
+            figures, notes = outcome_figures(named=exc.figures)
+            return CheckOutcome(qid, name, True, weight, feedback=exc.note, figures=figures,
+                                figure_notes=notes)
         if isinstance(exc, Feedback):
+            figures, notes = outcome_figures(inputs=exc.inputs, answer=exc.answer,
+                                             expected=exc.expected, named=exc.figures)
             return CheckOutcome(
                 qid, name, False, weight, exc.message, exc.hint,
                 None if exc.inputs is None else render(exc.inputs),
                 None if exc.answer is None else render(exc.answer),
                 None if exc.expected is None else
                 exc.expected if isinstance(exc.expected, str) else render(exc.expected),
-                exc.not_answered)
+                exc.not_answered, figures=figures, figure_notes=notes)
         if isinstance(exc, AssertionError):
             return CheckOutcome(qid, name, False, weight, str(exc).split("\nassert")[0] or
                                 "The check failed.")

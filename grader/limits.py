@@ -51,6 +51,10 @@ RENDER_CHARS = 1_200
 """A value rendered into feedback (an array, a list)."""
 CHECK_SECONDS = 30
 """Wall-clock seconds one check may take in the grader's process."""
+FIGURE_SIDE = 64
+"""Rows and columns of the largest array a report pictures; larger ones are only named."""
+FIGURES_PER_CHECK = 8
+"""Arrays pictured for one check; the rest are only counted."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from typing import Any
 
 SCHEMA = 2
 """Version of the dict layout written by `to_dict`. Bump it when a field is renamed or its
-meaning changes, and teach `from_dict` to read the previous layout."""
+meaning changes, and teach `from_dict` to read the previous layout. 2 added
+`CheckOutcome.figures` and `CheckOutcome.figure_notes`."""
 
 
 class ResultFormatError(ValueError):
@@ -41,6 +42,23 @@ class CellRun:
 
 
 @dataclass(frozen=True, slots=True)
+class Figure:
+    """A small 2-D array a report pictures as a heatmap, kept as plain numbers."""
+
+    label: str
+    values: tuple[tuple[float, ...], ...]
+    """Rows of the array (finite floats, rounded to 6 significant digits)."""
+    scale: str = ""
+    """Figures of one check with the same non-empty `scale` share one colour scale (the
+    answer and the expected value, or a group the check named), so equal colours mean equal
+    values."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.values), len(self.values[0]) if self.values else 0
+
+
+@dataclass(frozen=True, slots=True)
 class CheckOutcome:
     """One check's verdict on one submission."""
 
@@ -56,6 +74,11 @@ class CheckOutcome:
     not_answered: bool = False
     check_error: bool = False
     """True when the check itself crashed: the student gets no point and the instructor a flag."""
+    figures: tuple[Figure, ...] = ()
+    """Arrays of a failed (or accepted) check to picture: the answer, the expected value, their
+    difference, the inputs and any the check named."""
+    figure_notes: tuple[str, ...] = ()
+    """Why some arrays are not pictured (too large, not finite, too many)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +285,7 @@ def _build(d: dict) -> SubmissionResult:
     questions = tuple(
         QuestionResult(
             id=q["id"], title=q["title"],
-            checks=tuple(CheckResult(CheckOutcome(**c["outcome"]), c["points"], c["max_points"])
+            checks=tuple(CheckResult(_outcome(c["outcome"]), c["points"], c["max_points"])
                          for c in q["checks"]),
             written=tuple(WrittenResult(**w) for w in q["written"]))
         for q in d["questions"])
@@ -271,3 +294,10 @@ def _build(d: dict) -> SubmissionResult:
     return SubmissionResult(**fields, questions=questions,
                             cells=tuple(CellRun(**c) for c in d["cells"]),
                             events=tuple(d["events"]), problems=tuple(d["problems"]))
+
+
+def _outcome(d: dict) -> CheckOutcome:
+    figures = tuple(Figure(f["label"], tuple(tuple(float(x) for x in row) for row in f["values"]),
+                           f.get("scale", "")) for f in d.get("figures", ()))
+    return CheckOutcome(**{**d, "figures": figures,
+                           "figure_notes": tuple(d.get("figure_notes", ()))})

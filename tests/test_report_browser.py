@@ -78,7 +78,7 @@ def test_index_links_reports_and_summarises_questions(browser, tiny_run):
     assert "could not be graded" in page.inner_text("#counts")
     assert page.locator("#questions tbody tr").count() == 2
     assert page.locator("svg").count() == 1
-    page.click("text=tiny-correct")
+    page.click("#submissions >> text=tiny-correct")
     assert page.url.endswith("tiny-correct/report.html")
     assert page.inner_text("#total").strip() == "3 / 3"
     assert load_results(out, "tiny-correct")["score"] == 3

@@ -3,6 +3,7 @@ read, and rows no version can read are regraded with a message, never a tracebac
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import subprocess
@@ -16,6 +17,7 @@ from grader.results import (
     CellRun,
     CheckOutcome,
     CheckResult,
+    Figure,
     QuestionResult,
     ResultFormatError,
     SubmissionResult,
@@ -32,7 +34,9 @@ HEAVY = ("nbclient", "zmq", "pytest", "jupyter_client", "grader.execute", "grade
 
 def sample() -> SubmissionResult:
     check = CheckResult(CheckOutcome("1", "answer is right", False, 2.0, "no", "try",
-                                     "(1,)", "3", "2"), 0.0, 1.0)
+                                     "(1,)", "3", "2",
+                                     figures=(Figure("Your answer", ((1.0, -2.5),), "answer"),),
+                                     figure_notes=("W is too large",)), 0.0, 1.0)
     written = WrittenResult("1", "answer-1", "because", "model", 1.0, 0.5, "ok")
     return SubmissionResult(
         submission="s", path="/x/s.ipynb", status="graded", pack="tiny", seed=7, sha256="ab",
@@ -59,16 +63,38 @@ def test_round_trip_through_json():
     assert from_dict(d) == r
 
 
+def without_figures(r: SubmissionResult) -> SubmissionResult:
+    return dataclasses.replace(r, questions=tuple(
+        dataclasses.replace(q, checks=tuple(
+            dataclasses.replace(c, outcome=dataclasses.replace(c.outcome, figures=(),
+                                                               figure_notes=()))
+            for c in q.checks)) for q in r.questions))
+
+
+def version_1(d: dict) -> dict:
+    """A schema-2 dict as grader 0.2 (schema 1) stored it: no figures."""
+    for q in d["questions"]:
+        for c in q["checks"]:
+            del c["outcome"]["figures"], c["outcome"]["figure_notes"]
+    return {**d, "schema": 1}
+
+
 def test_version_0_rows_are_read():
-    d = json.loads(json.dumps(to_dict(sample())))
+    d = version_1(json.loads(json.dumps(to_dict(sample()))))
     del d["schema"]
     for q in d["questions"]:
         q["manual"] = q.pop("written")
-    assert from_dict(d) == sample()
+    assert from_dict(d) == without_figures(sample())
+
+
+def test_version_1_rows_are_read_without_figures():
+    d = version_1(json.loads(json.dumps(to_dict(sample()))))
+    assert from_dict(d) == without_figures(sample())
+    assert without_figures(sample()) != sample()
 
 
 @pytest.mark.parametrize("bad", [[], {"schema": 99}, {"schema": 1, "questions": 3},
-                                 {"schema": 1}, "text"])
+                                 {"schema": 1}, {"schema": SCHEMA}, "text"])
 def test_unreadable_results_raise_a_clear_error(bad):
     with pytest.raises(ResultFormatError, match="regrade|newer|not a JSON object"):
         from_dict(bad)

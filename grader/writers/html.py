@@ -14,4 +14,5 @@ def environment() -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["pts"] = lambda x: f"{round(x, 2):g}"
+    env.filters["num"] = lambda x: f"{x:.4g}".replace("-", "−")
     return env

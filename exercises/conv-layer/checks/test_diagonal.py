@@ -80,6 +80,9 @@ def test_x_diag_has_a_diagonal_edge(answers, reference):
     problem = reference.diagonal_edge_problem(X)
     if problem:
         fail(f"X_diag has no diagonal edge: {problem}.", answer=X,
+             figures=None if min(X.shape) < 2 else {
+                 "its vertical edges: X_diag under K": reference.corr2d(X, reference.K),
+                 "its horizontal edges: X_diag under K.T": reference.corr2d(X, reference.K.T)},
              hint="Build an image whose edge runs at 45 degrees across it, from one region "
                   "to another (or a line).")
 

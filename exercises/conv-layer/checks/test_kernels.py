@@ -145,7 +145,7 @@ def test_edge_kernel(answers, reference):
     v = calls[k].args[0]
     ignores = len({W.tobytes() for W in kernels}) == 1 and len(kernels) > 1
     fail(f"edge_kernel(v={render(v)}) does not detect edges orthogonal to v: {plain[k]}.",
-         inputs=v, answer=kernels[k],
+         inputs=v, answer=kernels[k], figures=edge_figures(kernels[k], v, reference),
          expected="no response to constant images or to images that do not change along v; "
                   "a clear response to edges orthogonal to v, a weak one to edges parallel "
                   "to v",
@@ -260,11 +260,13 @@ def test_blur_kernel(answers, rng, reference):
         if W.min() < -1e-7 * np.abs(W).max():
             fail(f"{call} has negative weights (smallest {W.min():.4g}): it sharpens or "
                  "differentiates instead of blurring.", inputs=a.args, answer=W,
+                 figures=blur_figures(W, reference),
                  hint="A blur averages: every weight is non-negative.")
         total = float(W.sum())
         if abs(total - 1) > 1e-4:
             fail(f"The weights of {call} sum to {total:.6g}, so it changes the image's "
                  "brightness.", inputs=a.args, answer=W, expected="weights summing to 1",
+                 figures=blur_figures(W, reference),
                  hint="Normalise the kernel by dividing by the sum of its weights.")
         shift, second = spread(W)
         _, box = spread(np.full((n, n), 1.0 / n**2))
@@ -273,7 +275,7 @@ def test_blur_kernel(answers, rng, reference):
                  (f"{shift:.2g} pixels away from the centre" if shift > 0.5 + 1e-9 else
                   "farther from the centre than in a box filter of the same size") +
                  ", so it moves or smears details instead of averaging each pixel with its "
-                 "neighbours.", inputs=a.args, answer=W,
+                 "neighbours.", inputs=a.args, answer=W, figures=blur_figures(W, reference),
                  hint="Put the largest weights at the centre and let them fall off (or stay "
                       "equal) towards the border.")
         for name, pattern in high_frequencies(n + 8).items():
@@ -281,6 +283,7 @@ def test_blur_kernel(answers, rng, reference):
             if kept > 0.95:
                 fail(f"{call} does not smooth {name} (it keeps {kept:.0%} of its amplitude): "
                      "a blur must attenuate the finest details.", inputs=a.args, answer=W,
+                     figures=blur_figures(W, reference),
                      hint="Spread the weight over neighbouring pixels, not only over pixels "
                           "of one parity.")
         noise = rng.normal(size=(64, 64))
@@ -288,6 +291,7 @@ def test_blur_kernel(answers, rng, reference):
         if ratio > 0.9:
             fail(f"{call} hardly reduces noise (its output keeps {ratio:.0%} of the noise "
                  "variance): it does not blur.", inputs=a.args, answer=W,
+                 figures=blur_figures(W, reference),
                  hint="Spread the weight over several neighbouring pixels.")
 
 
@@ -305,3 +309,30 @@ def test_min_kernel_size(answers):
              f"for a derivative of order {d}.", inputs=(d,), answer=value,
              hint="Count how many samples a finite difference of order d needs; your formula "
                   "must hold for every d.")
+
+
+# --- pictures for the report ----------------------------------------------------------------
+
+def edge_figures(W: np.ndarray, v, reference) -> dict:
+    """The kernel's response to a step edge across v (it must respond) and to one along v
+    (it must hardly respond), on one colour scale."""
+    v1, v2 = v
+    size = max(W.shape) + 10
+    y, x = np.mgrid[0:size, 0:size].astype(float) - (size - 1) / 2
+    across = (v1 * x + v2 * y > 0).astype(float)
+    along = (v2 * x - v1 * y > 0).astype(float)
+    with np.errstate(all="ignore"):
+        return {"edge across v": across,
+                "your kernel on it (must respond)": (reference.corr2d(across, W), "response"),
+                "edge along v": along,
+                "your kernel on it (must hardly respond)": (reference.corr2d(along, W),
+                                                            "response")}
+
+
+def blur_figures(W: np.ndarray, reference) -> dict:
+    """Noise and the same noise under the kernel, on one colour scale."""
+    side = max(24, max(W.shape) + 12)
+    noise = np.random.default_rng(0).normal(size=(side, side))  # fixed: the run's rng untouched
+    with np.errstate(all="ignore"):
+        return {"noise": (noise, "noise"),
+                "the noise under your kernel": (reference.corr2d(noise, W), "noise")}

@@ -40,6 +40,7 @@ def test_kernel_matrix(answers, rng, reference):
             fail(f"{call} has shape {W.shape}; for a {shape[0]}x{shape[1]} image and a "
                  f"{K.shape[0]}x{K.shape[1]} kernel it should be {want.shape} "
                  "(output pixels x input pixels).", inputs=(K, shape), answer=W,
+                 figures={"expected W": want},
                  hint="Transpose your matrix?" if W.shape == want.shape[::-1] else
                  "One row per output pixel, one column per input pixel.")
         if close(W, want, 1e-6 * float(np.abs(K).max())):
@@ -49,6 +50,7 @@ def test_kernel_matrix(answers, rng, reference):
         fail(f"{call} does not reproduce corr2d: W @ X.reshape(-1) differs from "
              "corr2d(X, K).reshape(-1).", inputs={"K": K, "shape": shape, "X": X},
              answer=W @ X.ravel(), expected=reference.corr2d(X, K).ravel(),
+             figures={"your W": (W, "W"), "expected W": (want, "W"), "your W - expected W": W - want},
              hint="Your matrix holds the kernel's weights rounded to whole numbers: create it "
                   "with a floating-point dtype (or K's dtype)." if truncated else
                   "Check one row at a time: output pixel (i, j) should see the kernel's weights "
