@@ -38,7 +38,7 @@ def test_report_shows_scores_feedback_and_tracebacks(browser, tiny_run):
     out, _ = tiny_run
     page, requests, errors = open_page(browser, submission_dir(out, "tiny-wrong") / "report.html")
     assert requests == [] and errors == []
-    assert page.inner_text("#total").strip() == "0 / 3"
+    assert page.inner_text("#total").strip() == "0 / 4"
     body = page.inner_text("body")
     assert "answer is 41, not the answer." in body
     assert "Hint: Read the book again." in body
@@ -80,6 +80,6 @@ def test_index_links_reports_and_summarises_questions(browser, tiny_run):
     assert page.locator("svg").count() == 1
     page.click("#submissions >> text=tiny-correct")
     assert page.url.endswith("tiny-correct/report.html")
-    assert page.inner_text("#total").strip() == "3 / 3"
+    assert page.inner_text("#total").strip() == "3 / 4"
     assert load_results(out, "tiny-correct")["score"] == 3
     page.close()
