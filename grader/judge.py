@@ -15,6 +15,8 @@ import signal
 import threading
 import zlib
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +24,7 @@ import pytest
 from .feedback import Accepted, Feedback, render
 from .figures import outcome_figures
 from .limits import CHECK_SECONDS
-from .packs import Pack, _ident, load_module
+from .packs import Pack, load_module
 from .results import CheckOutcome
 from .wire import Answer, Call
 
@@ -89,10 +91,19 @@ class _Judge:
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
         return np.random.default_rng([self._seed, zlib.crc32(request.node.name.encode())])
 
-    @pytest.fixture(scope="session")
-    def reference(self):
-        path = self.pack.reference_dir / "solution.py"
-        return load_module(path, f"grader_pack_{_ident(self.pack.name)}_reference")
+    @pytest.fixture(scope="module")
+    def reference(self, request: pytest.FixtureRequest):
+        """The pack's reference: for a public check only its public part, where the pack has
+        one; for a hidden check, the whole solution."""
+        public = self.pack.public_reference
+        if public is not None and not self._hidden(request.node):
+            return load_module(public, self.pack.module_name("public"))
+        return load_module(self.pack.reference_dir / "solution.py",
+                           self.pack.module_name("reference"))
+
+    def _hidden(self, item) -> bool:
+        hidden = self.pack.hidden_dir
+        return hidden is not None and Path(str(item.path)).is_relative_to(hidden)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -117,7 +128,7 @@ class _Judge:
         outcome = yield
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and report.failed):
-            self.outcomes.append(self._outcome(item, call))
+            self.outcomes.append(replace(self._outcome(item, call), hidden=self._hidden(item)))
 
     def _outcome(self, item: pytest.Item, call: pytest.CallInfo) -> CheckOutcome:
         marker = item.get_closest_marker("question")
@@ -159,7 +170,8 @@ def run_checks(pack: Pack, answers: dict[str, Answer], seed: int,
                source: tuple[str, ...] = ()) -> tuple[list[CheckOutcome], list[str]]:
     """All checks of `pack` against `answers`; returns outcomes and problems with the pack."""
     judge = _Judge(pack, answers, seed, source)
-    args = [str(pack.checks_dir), "-q", "-c", os.devnull, "--rootdir", str(pack.checks_dir),
+    folders = [str(pack.checks_dir)] + ([str(pack.hidden_dir)] if pack.hidden_dir else [])
+    args = [*folders, "-q", "-c", os.devnull, "--rootdir", str(pack.root),
             "--import-mode=importlib", "--tb=no", "--no-header"]
     for name in _NO_PLUGINS:
         args += ["-p", f"no:{name}"]
@@ -168,4 +180,9 @@ def run_checks(pack: Pack, answers: dict[str, Answer], seed: int,
         code = pytest.main(args, plugins=[judge])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or judge.problems:
         judge.problems.append(f"pytest exit status {int(code)}: {sink.getvalue()[-1500:]}")
-    return judge.outcomes, judge.problems
+    withheld = [CheckOutcome(w.question, w.name, False, w.weight, WITHHELD, hidden=True,
+                             withheld=True) for w in pack.withheld]
+    return judge.outcomes + withheld, judge.problems
+
+
+WITHHELD = "A hidden check: your instructor runs it when grading."

@@ -3,6 +3,7 @@ kernel) and a folder of pytest checks. Loaded and validated here, before anythin
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import sys
@@ -16,7 +17,8 @@ import numpy as np
 from .wire import Request
 
 PACKS_ENV = "GRADER_PACKS"
-_KEYS = {"name", "title", "checks", "probes", "reference", "template", "prelude", "questions",
+_KEYS = {"name", "title", "checks", "hidden", "withheld", "probes", "reference", "template",
+         "prelude", "questions",
          "written"}
 
 
@@ -42,6 +44,15 @@ class Written:
 
 
 @dataclass(frozen=True, slots=True)
+class Withheld:
+    """A hidden check as a student's copy of the pack knows it: that it exists, and its weight."""
+
+    question: str
+    name: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Pack:
     name: str
     title: str
@@ -54,14 +65,30 @@ class Pack:
     prelude: str = ""
     template: Path | None = None
     """The blank notebook students start from; its written-answer cells are the placeholders."""
+    hidden_dir: Path | None = None
+    """Checks run only when the instructor grades (`hidden = "..."` in pack.toml)."""
+    withheld: tuple[Withheld, ...] = ()
+    """Hidden checks a student's copy of the pack lists but does not have (`[[withheld]]`)."""
 
     @property
     def auto_points(self) -> float:
         return sum(q.points for q in self.questions)
 
+    @property
+    def public_reference(self) -> Path | None:
+        """What public checks may use (the section's own code, property detectors), when the
+        pack splits its reference: `public.py` beside the hidden `solution.py`."""
+        path = self.reference_dir / "public.py"
+        return path if path.exists() else None
+
+    def module_name(self, what: str) -> str:
+        """A name to import one of this pack's files under, unique to this pack's folder."""
+        where = hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
+        return f"grader_pack_{_ident(self.name)}_{where}_{what}"
+
     def requests(self, rng: np.random.Generator) -> list[Request]:
         """The requests of one grading run, drawn from `rng`."""
-        module = load_module(self.probes_path, f"grader_pack_{_ident(self.name)}_probes")
+        module = load_module(self.probes_path, self.module_name("probes"))
         requests = list(module.requests(rng))
         keys = [r.key for r in requests]
         if len(set(keys)) != len(keys):
@@ -101,7 +128,7 @@ def choose(packs: dict[str, Pack], requested: str | None, from_notebook: str | N
         return next(iter(packs.values()))
     if not packs:
         raise PackError("no exercise packs are installed (looked in exercises/ and $GRADER_PACKS)")
-    raise PackError("several packs are installed and the notebook names none; pass --exercise "
+    raise PackError("several packs are installed and the notebook names none; pass --pack "
                     f"with one of: {', '.join(sorted(packs))}")
 
 
@@ -134,14 +161,23 @@ def load_pack(root: Path) -> Pack:
         if qid not in ids:
             raise PackError(f"{where}: written answer {tag!r} names unknown question {qid!r}")
         written.append(Written(qid, tag, float(item.get("points", 0)), models.get(tag, "")))
+    withheld = tuple(Withheld(_field(w, "question", str, where), _field(w, "name", str, where),
+                              float(w.get("weight", 1.0))) for w in data.get("withheld", []))
+    if any(w.question not in ids for w in withheld):
+        raise PackError(f"{where}: a [[withheld]] check names an unknown question")
     pack = Pack(name=name, title=data.get("title", name), root=root.resolve(),
                 checks_dir=(root / data.get("checks", "checks")).resolve(),
                 probes_path=(root / data.get("probes", "probes.py")).resolve(),
                 reference_dir=reference_dir, questions=questions, written=tuple(written),
                 prelude=data.get("prelude", ""),
-                template=(root / data["template"]).resolve() if "template" in data else None)
+                template=(root / data["template"]).resolve() if "template" in data else None,
+                hidden_dir=(root / data["hidden"]).resolve() if "hidden" in data else None,
+                withheld=withheld)
     for p, what in ((pack.checks_dir, "checks folder"), (pack.probes_path, "probes.py"),
-                    (pack.reference_dir, "reference folder")):
+                    (pack.reference_dir, "reference folder"),
+                    (pack.hidden_dir, "hidden checks folder")):
+        if p is None:
+            continue
         if not p.exists():
             raise PackError(f"{where}: its {what} {p} does not exist")
     return pack

@@ -79,6 +79,12 @@ class CheckOutcome:
     difference, the inputs and any the check named."""
     figure_notes: tuple[str, ...] = ()
     """Why some arrays are not pictured (too large, not finite, too many)."""
+    hidden: bool = False
+    """A hidden check: run only when the instructor grades; students see that it exists and
+    its points, never its details."""
+    withheld: bool = False
+    """A hidden check this run did not have (a student's copy of the pack): it earns nothing
+    here and is neither passed nor failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +152,8 @@ class QuestionResult:
 
     @property
     def passed(self) -> bool:
-        return all(c.outcome.passed for c in self.checks)
+        """Every check that ran passed (withheld hidden checks do not count)."""
+        return all(c.outcome.passed or c.outcome.withheld for c in self.checks)
 
 
 @dataclass(frozen=True, slots=True)

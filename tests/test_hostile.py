@@ -57,8 +57,10 @@ SCAN_TREES = ("/tmp", "/var/tmp", "/dev/shm", "/run", "/etc", "/home", "/work")
 SCAN_SHALLOW = (("/root", 2),)
 # Text of the pack's hidden files that must never appear in any output.
 LEAK_MARKERS = {
-    "reference/conv-layer/solution.py": ("Reference for the conv-layer pack",
-                                         "def diagonal_edge_problem(", "def _staircases("),
+    "reference/conv-layer/solution.py": ("The answers of the conv-layer pack",
+                                         "def kernel_matrix(", "def autograd_errors("),
+    "reference/conv-layer/public.py": ("def diagonal_edge_problem(", "def _staircases("),
+    "exercises/conv-layer/hidden/test_edge_selectivity.py": ("def selectivity_problem(",),
     "exercises/conv-layer/checks/test_kernels.py": ("SECOND_DERIVATIVES = {",
                                                     "def edge_behaviour("),
     "exercises/conv-layer/checks/test_diagonal.py": ("def response(answers, reference",),

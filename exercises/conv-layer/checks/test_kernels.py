@@ -6,30 +6,29 @@ Rules:
   overflow fails with its own message instead of slipping through comparisons with NaN.
 - No tolerance scales with the student's own kernel. Checks compare the kernel's responses
   with each other (ratios, so any non-zero scale of a right kernel passes) after requiring a
-  response that is not practically zero next to the reference kernel's response on the same
-  image, or compare with values fixed by the image (2.2, 2.3).
+  response that is not practically zero for an image of unit contrast, or compare with values
+  fixed by the image (2.2, 2.3). They use only the public reference (public.py).
 - 2.1: for each direction v, the kernel gives no response to a constant image, none to a ramp
-  changing only across v, a clear one to a step edge orthogonal to v, and a weak one to step
-  edges parallel to v; at 8 angles in between, the response to a step edge follows |cos| of
-  the angle to v within the reference kernel's own deviation + 0.3. One axis convention must
+  changing only across v, and a clear one to a step edge orthogonal to v (the hidden check
+  hidden/test_edge_selectivity.py adds: a weak one to step edges parallel to v). One axis
+  convention must
   fit every v: v1 along x (columns) and v2 along y (rows, counted downwards), or, with full
   credit and a note, the swapped reading or the y-up reading (rows counted upwards).
 - 2.2: the kernel gives the exact second derivative (d2/dx2, d2/dy2 or the Laplacian) of
-  quadratic images; the minimum size is a size (grader.normalize.size) that is_size(_, 3).
+  quadratic images (its minimum size is a hidden check, hidden/test_sizes.py).
 - 2.3: shape (size, size); non-negative; sums to 1; centred within half a pixel along each
   axis and no more spread out than a box of that size (local); keeps at most 95% of the amplitude of the highest frequencies
   (a checkerboard, alternating rows or columns: low-pass) and 90% of white noise's variance.
-- 2.4: min_kernel_size(d) is a size that is_size(_, d + 1), for every d probed.
+- 2.4: a hidden check (hidden/test_sizes.py).
 """
 
 import math
-from functools import lru_cache
 
 import numpy as np
 import pytest
 
 from grader.feedback import accept, fail, finite, render, value_of
-from grader.normalize import array, is_size, size, squeeze_leading
+from grader.normalize import array, squeeze_leading
 
 MAX_KERNEL = 31
 
@@ -67,59 +66,30 @@ NOTES = {
             "exercise counts rows (y) downwards, as tensor indices do. Full credit; mind the "
             "convention.",
 }
-SLACK = 0.3
-"""How much more an edge at an angle to v may excite the kernel than |cos(angle)| times its
-response to an edge orthogonal to v, beyond the reference kernel's own excess. Forward
-differences (a right answer) reach about 0.28 on edges parallel to v; a derivative plus half
-a Laplacian exceeds 0.4."""
-ANGLES = [k * math.pi / 8 for k in range(1, 8)]
-
-
-def rms(values: np.ndarray) -> float:
-    peak = float(np.abs(values).max(initial=0.0))
-    return 0.0 if peak == 0 else peak * math.sqrt(float(((values / peak) ** 2).mean()))
-
-
-@lru_cache(maxsize=512)
-def step_edge(reference, size: int, normal: float, offset: float) -> np.ndarray:
-    return reference.step_edge(size, normal, offset)
-
-
-def step_response(reference, W: np.ndarray, normal: float, what: str) -> float:
-    """RMS response of W to a step edge rising along `normal`, over two sub-pixel positions."""
-    size = max(W.shape) + 16
-    return sum(rms(responses(reference, step_edge(reference, size, normal, offset), W, what))
-               for offset in (0.0, 0.5)) / 2
 
 
 def edge_behaviour(W: np.ndarray, v, reference, what: str) -> str | None:
-    """None if W detects edges orthogonal to v = (x, y) in image axes (y down the rows)."""
+    """None if W behaves as a detector of edges orthogonal to v = (x, y) in image axes (y down
+    the rows): a clear response to a step edge orthogonal to v, none to a constant image,
+    none to a ramp along the edge direction. (How selective it is between directions is a
+    hidden check.)"""
     phi = math.atan2(v[1], v[0])
-    R = reference.edge_kernel(v)
-    across = step_response(reference, W, phi, what)
-    ref_across = step_response(reference, R, phi, what)
-    if across <= 1e-9 * ref_across:
-        return "it gives practically no response to an edge orthogonal to v"
     size = max(W.shape) + 16
-    flat = responses(reference, np.full((size, size), 3.0), W, what)
-    if np.abs(flat).max() > 1e-4 * 3.0 * np.abs(responses(reference, step_edge(
-            reference, size, phi, 0.0), W, what)).max():
+
+    def on(image: np.ndarray) -> np.ndarray:
+        return responses(reference, image, W, what)
+
+    across = reference.rms(on(reference.step_edge(size, phi, 0.0)))
+    if across <= 1e-9 * math.hypot(*v):
+        return "it gives practically no response to an edge orthogonal to v"
+    flat = on(np.full((size, size), 3.0))
+    if np.abs(flat).max() > 1e-4 * 3.0 * np.abs(on(reference.step_edge(size, phi, 0.0))).max():
         return "it responds to a constant image (an image without any edge)"
-    slope = responses(reference, reference.ramp(size, phi, 1.0, 2.0), W, what)
-    level = responses(reference, reference.ramp(size, phi + math.pi / 2, 1.0, 2.0), W, what)
+    slope = on(reference.ramp(size, phi, 1.0, 2.0))
+    level = on(reference.ramp(size, phi + math.pi / 2, 1.0, 2.0))
     if np.abs(level).max() > 1e-2 * np.abs(slope).mean():
         return ("it responds to an intensity ramp along the edge direction (v2, -v1), where "
                 "nothing changes across the edge")
-    for turn in ANGLES:
-        ratio = step_response(reference, W, phi + turn, what) / across
-        ref_ratio = step_response(reference, R, phi + turn, what) / ref_across
-        bound = abs(math.cos(turn)) + max(0.0, ref_ratio - abs(math.cos(turn))) + SLACK
-        if ratio > bound:
-            where = ("an edge parallel to v" if abs(turn - math.pi / 2) < 1e-9 else
-                     f"an edge at {math.degrees(turn):.1f} degrees to v")
-            return (f"its response to {where} is {ratio:.0%} of its response to an edge "
-                    f"orthogonal to v; a detector for v gives at most {bound:.0%} there "
-                    f"(the reference kernel: {ref_ratio:.0%})")
     return None
 
 
@@ -219,16 +189,6 @@ def test_second_derivative_kernel(answers, rng, reference):
               "of x² exactly (check the scale and the signs).")
 
 
-@pytest.mark.question("2.2")
-def test_second_derivative_min_size(answers):
-    """second_derivative_min_size is the smallest size of a second-derivative kernel"""
-    value = value_of(answers["second_derivative_min_size"])
-    if not is_size(size(value, "second_derivative_min_size"), 3):
-        fail(f"second_derivative_min_size is {render(value)}, which is not the minimum size.",
-             answer=value, hint="How many samples does a second difference need along one "
-                                "axis?")
-
-
 # --- 2.3 ------------------------------------------------------------------------------------
 
 def high_frequencies(n: int) -> dict[str, np.ndarray]:
@@ -293,22 +253,6 @@ def test_blur_kernel(answers, rng, reference):
                  "variance): it does not blur.", inputs=a.args, answer=W,
                  figures=blur_figures(W, reference),
                  hint="Spread the weight over several neighbouring pixels.")
-
-
-# --- 2.4 ------------------------------------------------------------------------------------
-
-@pytest.mark.question("2.4")
-def test_min_kernel_size(answers):
-    """min_kernel_size(d) is the minimum kernel size for a derivative of order d"""
-    for a in answers.calls("min_kernel_size"):
-        d = a.args[0]
-        value = value_of(a)
-        if is_size(size(value, f"min_kernel_size({d})"), d + 1):
-            continue
-        fail(f"min_kernel_size({d}) returned {render(value)}, which is not the minimum size "
-             f"for a derivative of order {d}.", inputs=(d,), answer=value,
-             hint="Count how many samples a finite difference of order d needs; your formula "
-                  "must hold for every d.")
 
 
 # --- pictures for the report ----------------------------------------------------------------
