@@ -13,16 +13,22 @@ import click
 from . import __version__, lms
 from . import awards as written
 from .discover import NameClash, NothingToGrade, collect
+from .dist import DistError
+from .dist import build as build_dist
 from .gradebook import FILENAME, Gradebook, GradebookError
+from .gradescope import run as run_gradescope
 from .kernels import choose, open_backend
 from .limits import GIB, MIB, Limits
-from .packs import Pack, PackError, default_pack_dirs, discover
+from .packs import Pack, PackError, default_pack_dirs, discover, load_pack, public_view
 from .pipeline import Grader
 from .results import SubmissionResult, answer_id
 from .roster import Roster, RosterError, read_roster
 from .run import Settings, grade_batch, resolve_seed
 from .sandbox import SandboxUnavailable, detect_sandbox
-from .writers import write_run, write_submission
+from .writers import write_junit, write_run, write_submission
+
+ENGINE_ROOT = Path(__file__).resolve().parent.parent
+"""The project's folder (its pyproject.toml and grader/), which `grader dist` bundles."""
 
 
 def _packs() -> dict[str, Pack]:
@@ -32,21 +38,35 @@ def _packs() -> dict[str, Pack]:
         raise click.ClickException(f"a pack is broken: {exc}") from None
 
 
-def _pick_pack(packs: dict[str, Pack], pack: str | None, exercise: str | None) -> str | None:
+def _pick_pack(packs: dict[str, Pack], pack: str | None,
+               exercise: str | None) -> tuple[str | None, Path | None]:
+    """The pack asked for: (its name, its folder when given as a path). A path is loaded and
+    added to `packs`."""
     if exercise is not None:
         click.secho("grader: --exercise is now called --pack", fg="yellow", err=True)
     name = pack or exercise
-    if name is not None and name not in packs:
+    if name is None:
+        return None, None
+    folder = Path(name)
+    if (folder / "pack.toml").is_file():
+        try:
+            loaded = load_pack(folder)
+        except PackError as exc:
+            raise click.UsageError(f"the pack {folder} is broken: {exc}") from None
+        packs[loaded.name] = loaded
+        return loaded.name, folder.resolve()
+    if name not in packs:
         known = ", ".join(sorted(packs)) or "none installed"
-        raise click.UsageError(f"unknown pack {name!r}; installed packs: {known}")
-    return name
+        hint = " (a folder given as --pack must hold a pack.toml)" if folder.exists() else ""
+        raise click.UsageError(f"unknown pack {name!r}{hint}; installed packs: {known}")
+    return name, None
 
 
 def pack_options(f):
     f = click.option("--exercise", hidden=True, help="Old name of --pack.")(f)
     return click.option("--pack", "pack",
-                        help="Pack to grade with (default: the notebook's, else the only one)."
-                        )(f)
+                        help="The pack: an installed pack's name, or a pack's folder (default: "
+                             "the one the notebook names, else the only one installed).")(f)
 
 
 def _size(text: str) -> int:
@@ -149,16 +169,21 @@ def list_packs() -> None:
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSV of the class (submission or folder, student id, name, email); kept in "
                    "the gradebook for later runs and exports.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the run as JUnit XML to this file (for CI test reporters).")
+@click.option("--student-reports", is_flag=True,
+              help="Also write student-report.html per submission: the report to hand back, "
+                   "without model answers, hidden checks' details or the seed.")
 @limit_options
 def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | None,
           seed: int | None, workers: int, regrade: bool, quiet: bool, no_forge: bool,
-          roster: Path | None, **kw) -> None:
+          roster: Path | None, junit: Path | None, student_reports: bool, **kw) -> None:
     """Grade notebooks (files, or folders searched for *.ipynb) into --out.
 
     Results are kept in --out/gradebook.sqlite as they come: running the same command again
     after an interruption grades only what is missing or whose file changed."""
     packs = _packs()
-    pack = _pick_pack(packs, pack, exercise)
+    pack, pack_folder = _pick_pack(packs, pack, exercise)
     try:
         jobs = collect(list(paths))
     except (NothingToGrade, NameClash) as exc:
@@ -180,7 +205,9 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
             click.echo(f"Not on the roster (graded all the same): {', '.join(strangers)}",
                        err=True)
     settings = Settings(tuple(str(d) for d in default_pack_dirs()), box,
-                        choose(box, forge=not no_forge), limits, pack, seed)
+                        choose(box, forge=not no_forge), limits, pack, seed,
+                        extra_packs=(str(pack_folder),) if pack_folder else (),
+                        student_reports=student_reports)
     log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     try:
         summary = grade_batch(jobs, out, settings, packs, workers=workers, regrade=regrade,
@@ -191,6 +218,10 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
         sys.exit(130)
     except SandboxUnavailable as exc:
         raise click.ClickException(str(exc)) from None
+    if junit is not None:
+        with Gradebook(out / FILENAME) as book:
+            names = {j.name for j in jobs}
+            write_junit(junit, [r for r in book.results() if r.submission in names])
     reused = f", {summary.reused} unchanged since the last run" if summary.reused else ""
     click.echo(f"Graded {summary.graded} submissions in {summary.seconds:.1f} s{reused}; "
                f"{summary.errors} could not be graded (seed {seed}). "
@@ -346,46 +377,131 @@ def export(out_dir: Path, fmt: str, roster: Path | None, assignment: str | None,
                f"to {dest}")
 
 
+CHECK_OK, CHECK_FAILED, CHECK_USAGE, CHECK_NOT_GRADED = 0, 1, 2, 3
+"""`grader check`'s exit statuses."""
+
+
 @main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pack_options
+@click.option("--question", help="Check only this question (e.g. 2.1).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the random inputs.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the result as JUnit XML to this file.")
 @limit_options
-def check(notebook: Path, pack: str | None, exercise: str | None, seed: int | None,
-          **kw) -> None:
-    """Check your own notebook before handing it in. Exits 0 only when every automatically
-    graded check passes."""
+def check(notebook: Path, pack: str | None, exercise: str | None, question: str | None,
+          seed: int | None, junit: Path | None, **kw) -> None:
+    """Check your own notebook before handing it in: the pack's public checks, as the grader
+    runs them. Exit status: 0 every check passes, 1 some fail, 2 usage error, 3 the notebook
+    could not be run (unreadable, or no sandbox as root)."""
     packs = _packs()
-    pack = _pick_pack(packs, pack, exercise)
-    box = _sandbox(kw["no_sandbox"])
+    name, _ = _pick_pack(packs, pack, exercise)
+    chosen = packs.get(name) if name else (next(iter(packs.values())) if len(packs) == 1
+                                          else None)
+    if question is not None and chosen is not None and question not in {
+            q.id for q in chosen.questions}:
+        raise click.UsageError(f"no question {question!r} in pack {chosen.name}; questions: "
+                               + ", ".join(q.id for q in chosen.questions))
+    student_packs = {n: public_view(p) for n, p in packs.items()}
+    box = _check_sandbox(kw["no_sandbox"])
     seed = secrets.randbelow(2**31) if seed is None else seed
     limits = _limits(kw)
     try:
         backend = open_backend(choose(box, forge=False), box, limits)
     except SandboxUnavailable as exc:
-        raise click.ClickException(str(exc)) from None
+        click.echo(str(exc), err=True)
+        sys.exit(CHECK_NOT_GRADED)
     try:
         click.echo(f"Running {notebook} in a fresh kernel...", err=True)
-        result = Grader(packs, backend, limits, pack).grade(notebook, seed)
+        result = Grader(student_packs, backend, limits, name).grade(notebook, seed)
     finally:
         backend.close()
-    click.echo(format_check(result, color=sys.stdout.isatty()))
-    sys.exit(0 if result.all_checks_pass else 1)
+    if junit is not None:
+        write_junit(junit, [result], student=True)
+    click.echo(format_check(result, color=sys.stdout.isatty(), question=question))
+    if result.status != "graded":
+        sys.exit(CHECK_NOT_GRADED)
+    questions = [q for q in result.questions if question in (None, q.id)]
+    sys.exit(CHECK_OK if all(q.passed for q in questions) else CHECK_FAILED)
 
 
-def format_check(r: SubmissionResult, *, color: bool = False) -> str:
+def _check_sandbox(no_sandbox: bool):
+    """As root, the sandbox or a clear refusal; as a student on their own machine, their own
+    code runs without one (said in one line)."""
+    if no_sandbox or os.geteuid() != 0:
+        if not no_sandbox:
+            click.echo("note: not root, so your notebook runs without the sandbox (it is your "
+                       "own code, on your machine).", err=True)
+        return detect_sandbox(enabled=False)
+    try:
+        return detect_sandbox()
+    except SandboxUnavailable as exc:
+        click.echo(f"grader: {exc}", err=True)
+        sys.exit(CHECK_NOT_GRADED)
+
+
+@main.command()
+@click.argument("pack")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for student/ (the bundle for students and GitHub Classroom) and "
+                   "autograder.zip (for Gradescope).")
+def dist(pack: str, out: Path) -> None:
+    """Give PACK (a name or a folder) to students and CI without its answers: the student
+    bundle and the Gradescope autograder."""
+    packs = _packs()
+    name, _ = _pick_pack(packs, pack, None)
+    try:
+        made = build_dist(packs[name], out, ENGINE_ROOT)
+    except DistError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Student bundle: {made['student']} (its README.md says what to run)\n"
+               f"Gradescope autograder: {made['autograder']}")
+
+
+@main.command(hidden=True)
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default="/autograder",
+              show_default=True, help="Gradescope's folder (submission/ in, results/ out).")
+@click.option("--pack", "pack_dir", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the random inputs.")
+@limit_options
+def gradescope(root: Path, pack_dir: Path, seed: int | None, **kw) -> None:
+    """Grade Gradescope's submission into results/results.json (run_autograder calls this)."""
+    try:
+        pack = load_pack(pack_dir)
+    except PackError as exc:
+        raise click.ClickException(f"the pack is broken: {exc}") from None
+    result = run_gradescope(root, pack, _limits(kw),
+                            secrets.randbelow(2**31) if seed is None else seed)
+    click.echo(f"{result.submission}: {result.score:g}/{result.max_score:g} ({result.status})",
+               err=True)
+
+
+def format_check(r: SubmissionResult, *, color: bool = False,
+                 question: str | None = None) -> str:
+    """What a student reads: each question with PASS or FAIL, and for each failing check what
+    was tried, what came back, what was expected and a hint. Hidden checks appear with their
+    points only."""
     def style(text: str, **kw) -> str:
         return click.style(text, **kw) if color else text
 
     if r.status != "graded":
-        return style(f"Could not grade {r.path}: {r.error}", fg="red")
-    lines = [f"{r.path} (pack {r.pack}, seed {r.seed})", ""]
-    for q in r.questions:
-        mark = style("PASS", fg="green") if q.passed else style("FAIL", fg="red")
-        lines.append(f"{mark} {q.id:<5} {q.title}  [{q.auto_score:.3g}/{q.auto_max:.3g}]")
+        return style(f"Could not run {r.path}: {r.error}", fg="red")
+    lines = [f"{r.path} (pack {r.pack})", ""]
+    questions = [q for q in r.questions if question in (None, q.id)]
+    for q in questions:
+        ran = [c for c in q.checks if not c.outcome.withheld]
+        mark = (style("PASS", fg="green") if q.passed else style("FAIL", fg="red")) if ran \
+            else style("HIDE", fg="yellow")
+        lines.append(f"{mark} {q.id:<5} {q.title}  [{sum(c.points for c in ran):.3g}/"
+                     f"{sum(c.max_points for c in ran):.3g}]")
         shown: set[str] = set()
         for c in q.checks:
             o = c.outcome
+            if o.withheld:
+                lines.append(f"       hidden check ({c.max_points:.3g} points): graded by your "
+                             "instructor")
+                continue
             if o.passed and o.feedback:
                 lines.append(f"       note: {o.feedback}")
             if o.passed or o.feedback in shown:
@@ -400,20 +516,25 @@ def format_check(r: SubmissionResult, *, color: bool = False) -> str:
             if o.hint:
                 lines.append(f"         hint: {o.hint}")
         for w in q.written:
-            state = "not answered" if w.text is None else "answered; graded by your instructor"
-            lines.append(f"       written answer ({w.tag}): {state}")
+            state = ("empty: it scores 0" if w.state == "blank"
+                     else "answered; graded by your instructor")
+            lines.append(f"       written answer ({w.tag}, {w.max_points:g} points): {state}")
     bad = [c for c in r.cells if c.status != "ok"]
     if bad:
         lines += ["", "Cells that did not run cleanly:"]
         for c in bad:
-            lines.append(f"  cell {c.index + 1}: {c.status}" + (f" - {c.ename}: {c.evalue}" if c.ename else ""))
-    for e in r.events:
-        lines.append(f"  {e}")
-    auto = sum(q.auto_score for q in r.questions)
-    auto_max = sum(q.auto_max for q in r.questions)
-    lines += ["", f"Automatic score: {auto:.4g}/{auto_max:.4g}"
-              + (f"; {r.pending_written:g} points of written answers are graded by your instructor."
-                 if r.pending_written else "")]
-    lines.append(style("All automatic checks pass." if r.all_checks_pass else
-                       "Some checks fail: see above.", fg="green" if r.all_checks_pass else "red"))
+            lines.append(f"  cell {c.index + 1}: {c.status}"
+                         + (f" - {c.ename}: {c.evalue}" if c.ename else ""))
+    lines += [f"  {e}" for e in r.events]
+    ran = [c for q in questions for c in q.checks if not c.outcome.withheld]
+    hidden = sum(c.max_points for q in questions for c in q.checks if c.outcome.withheld)
+    written = sum(w.max_points for q in questions for w in q.written)
+    lines += ["", f"Public checks: {sum(c.points for c in ran):.4g}/"
+              f"{sum(c.max_points for c in ran):.4g} points"
+              + (f"; {hidden:.4g} more in hidden checks" if hidden else "")
+              + (f" and {written:g} in written answers" if written else "")
+              + (", graded by your instructor." if hidden or written else ".")]
+    ok = all(q.passed for q in questions)
+    lines.append(style("All public checks pass." if ok else "Some checks fail: see above.",
+                       fg="green" if ok else "red"))
     return "\n".join(lines)

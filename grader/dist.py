@@ -29,6 +29,8 @@ from .judge import run_checks
 from .packs import Pack
 
 ENGINE_FILES = ("pyproject.toml", "README.md", "SECURITY.md")
+GRADING_ONLY = ("build_notebooks.py",)
+"""Files of a pack's folders that grading does not need (notebooks are left out too)."""
 TORCH_CPU = "torch==2.13.0 --extra-index-url https://download.pytorch.org/whl/cpu"
 """How CI machines that are not this project's install the pinned CPU build of torch."""
 
@@ -236,7 +238,8 @@ def _gradescope_zip(pack: Pack, engine_root: Path, dest: Path) -> None:
         for base, prefix in ((engine_root / "grader", "grader-engine/grader"),
                              (pack.root, "pack"), (pack.reference_dir, "pack/reference")):
             for f in sorted(base.rglob("*")):
-                if f.is_file() and "__pycache__" not in f.parts:
+                if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".ipynb" \
+                        and f != pack.root / "pack.toml" and f.name not in GRADING_ONLY:
                     z.write(f, f"{prefix}/{f.relative_to(base).as_posix()}")
         for name in ENGINE_FILES:
             if (engine_root / name).exists():

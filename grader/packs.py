@@ -3,6 +3,7 @@ kernel) and a folder of pytest checks. Loaded and validated here, before anythin
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import os
@@ -94,6 +95,19 @@ class Pack:
         if len(set(keys)) != len(keys):
             raise PackError(f"pack {self.name}: probes.py returned duplicate request keys")
         return requests
+
+
+def public_view(pack: Pack) -> Pack:
+    """The pack as a student's copy of it runs: its hidden checks are not run, only listed
+    (withheld), whether it has them (an instructor's pack) or only their names (a copy made by
+    `grader dist`)."""
+    if pack.hidden_dir is None:
+        return pack
+    from .judge import run_checks  # collecting the hidden checks runs pytest
+
+    outcomes, _ = run_checks(pack, {}, 0)
+    withheld = tuple(Withheld(o.question, o.name, o.weight) for o in outcomes if o.hidden)
+    return dataclasses.replace(pack, hidden_dir=None, withheld=pack.withheld + withheld)
 
 
 def default_pack_dirs() -> list[Path]:

@@ -26,11 +26,11 @@ from .judge import run_checks
 from .kernels import open_backend
 from .limits import Limits
 from .notebook import NotebookError, file_digest
-from .packs import Pack, PackError, choose
+from .packs import Pack, PackError, choose, load_pack
 from .pipeline import Grader, not_graded
 from .results import SubmissionResult, error_result
 from .sandbox import Sandbox
-from .writers import write_run, write_submission
+from .writers import STUDENT_REPORT, write_run, write_submission
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,10 @@ class Settings:
     limits: Limits
     pack: str | None
     seed: int
+    extra_packs: tuple[str, ...] = ()
+    """Pack folders named on the command line (`--pack PATH`), besides those in pack_dirs."""
+    student_reports: bool = False
+    """Also write each submission's student-report.html."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,10 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
         errors += sum(r.status != "graded" for r in results if r.submission in names
                       and r.submission not in fresh)
         write_run(out, results, book.roster())
+        if settings.student_reports:
+            for r in results:
+                if r.submission in names:
+                    write_submission(out, r, (STUDENT_REPORT,))
     finally:
         book.close()
     return Summary(len(todo) + len(refused), reused, errors, time.monotonic() - started)
@@ -269,6 +277,9 @@ def _crashed(job: Job, settings: Settings) -> SubmissionResult:
 def _make_grader(settings: Settings) -> Grader:
     from .packs import discover
     packs = discover([Path(p) for p in settings.pack_dirs])
+    for folder in settings.extra_packs:
+        pack = load_pack(Path(folder))
+        packs[pack.name] = pack
     # While the backend starts (a forge imports torch in its own process), load each pack's
     # checks and reference here (a dry run on no answers): the first submission need not.
     warm = threading.Thread(target=_warm_up, args=(packs, settings.seed), daemon=True)

@@ -32,6 +32,9 @@ SUBMISSION_WRITERS: tuple[SubmissionWriter, ...] = (
     SubmissionWriter("results.json", results_json.render),
     SubmissionWriter("report.html", report_html.render),
 )
+STUDENT_REPORT = SubmissionWriter("student-report.html", report_html.render_student)
+"""The report to hand back (`grade --student-reports`): no model answers, no hidden checks'
+details, no seed."""
 RUN_WRITERS: tuple[RunWriter, ...] = (
     RunWriter("grades.csv", grades_csv.render),
     RunWriter("index.html", index_html.render),
@@ -49,6 +52,13 @@ def write_run(out: Path, results: list[SubmissionResult], roster: Roster | None 
               writers: Sequence[RunWriter] = RUN_WRITERS) -> None:
     for w in writers:
         atomic_write(out / w.filename, w.render(results, roster))
+
+
+def write_junit(path: Path, results: list[SubmissionResult], *, student: bool = False) -> None:
+    """`results` as JUnit XML (see grader/writers/junit.py)."""
+    from . import junit  # junitparser is loaded only when asked for
+
+    atomic_write(path, junit.render(results, student=student))
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -8,7 +8,11 @@ from .html import environment
 from .summary import summary_text
 
 
-def render(result: SubmissionResult) -> str:
+def render_student(result: SubmissionResult) -> str:
+    return render(result, student=True)
+
+
+def render(result: SubmissionResult, *, student: bool = False) -> str:
     return environment().get_template("report.html.j2").render(
-        r=result, summary=summary_text(result), pictures=pictures,
+        r=result, summary=summary_text(result), pictures=pictures, student=student,
         failing_cells=[c for c in result.cells if c.status != "ok"])

@@ -1,5 +1,9 @@
-"""results.json: one submission's result in Gradescope's format, plus the grader's own
-fields (as `grader.results.to_dict` gives them)."""
+"""results.json: one submission's result in Gradescope's format, with the grader's own fields
+(as `grader.results.to_dict` gives them) under `extra_data`, where Gradescope keeps them.
+
+A hidden check is a test visible to students only once grades are published; a hidden check a
+student's copy of the pack does not have (withheld), and a written answer awaiting the
+instructor, have no status: they are neither passed nor failed."""
 
 from __future__ import annotations
 
@@ -44,17 +48,23 @@ def _written_output(m: WrittenResult) -> str:
 def _tests(q: QuestionResult) -> list[dict]:
     tests = []
     for c in q.checks:
-        tests.append({
-            "name": f"{q.id} {q.title}: {c.outcome.name}",
+        o = c.outcome
+        test = {
+            "name": f"{q.id} {q.title}: {o.name}",
             "number": q.id,
             "score": c.points,
             "max_score": c.max_points,
-            "status": "passed" if c.outcome.passed else "failed",
-            "output": _check_output(c),
-            "visibility": "visible",
-            "tags": ["auto"] + (["not-answered"] if c.outcome.not_answered else [])
-                    + (["check-error"] if c.outcome.check_error else []),
-        })
+            "output": "A hidden check: graded by the instructor." if o.withheld
+                      else _check_output(c),
+            "visibility": "after_published" if o.hidden else "visible",
+            "tags": ["auto"] + (["hidden"] if o.hidden else [])
+                    + (["withheld"] if o.withheld else [])
+                    + (["not-answered"] if o.not_answered else [])
+                    + (["check-error"] if o.check_error else []),
+        }
+        if not o.withheld:
+            test["status"] = "passed" if o.passed else "failed"
+        tests.append(test)
     for m in q.written:
         test = {
             "name": f"{q.id} {q.title}: written answer ({m.tag})"
@@ -87,14 +97,16 @@ def results_json(r: SubmissionResult) -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [t for q in r.questions for t in _tests(q)],
-        **{k: own[k] for k in ("submission", "path", "status", "error", "pack", "seed",
-                               "run_seed", "sha256", "sandbox", "cgroups")},
-        "sandboxed": r.sandboxed and bool(r.sandbox),
-        **{k: own[k] for k in ("grader_version", "graded_at")},
-        "pending_manual_points": r.pending_written,
-        **{k: own[k] for k in ("cells", "events", "problems", "timings")},
-        "peak_memory_bytes": r.peak_memory,
-        "schema": own["schema"],
+        "extra_data": {
+            **{k: own[k] for k in ("submission", "path", "status", "error", "pack", "seed",
+                                   "run_seed", "sha256", "sandbox", "cgroups")},
+            "sandboxed": r.sandboxed and bool(r.sandbox),
+            **{k: own[k] for k in ("grader_version", "graded_at")},
+            "pending_written_points": r.pending_written,
+            **{k: own[k] for k in ("cells", "events", "problems", "timings")},
+            "peak_memory_bytes": r.peak_memory,
+            "schema": own["schema"],
+        },
     }
 
 
