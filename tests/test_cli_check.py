@@ -6,7 +6,7 @@ from conftest import NOTEBOOKS, run_grader
 def test_passing_notebook_exits_0():
     done = run_grader("check", str(NOTEBOOKS / "tiny-correct.ipynb"))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "All automatic checks pass" in done.stdout
+    assert "All public checks pass" in done.stdout
     assert "answered; graded by your instructor" in done.stdout
 
 
@@ -23,11 +23,16 @@ def test_untouched_template_says_not_answered():
     done = run_grader("check", str(NOTEBOOKS / "tiny-not-answered.ipynb"))
     assert done.returncode == 1
     assert done.stdout.count("Not answered") >= 2
-    assert "written answer (answer-1): not answered" in done.stdout
+    assert "written answer (answer-1, 1 points): empty: it scores 0" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_unreadable_notebook_exits_1():
+def test_unreadable_notebook_exits_3():
     done = run_grader("check", str(NOTEBOOKS / "corrupt-truncated.ipynb"))
-    assert done.returncode == 1
+    assert done.returncode == 3
     assert "not valid JSON" in done.stdout
+
+
+def test_usage_errors_exit_2():
+    done = run_grader("check", str(NOTEBOOKS / "tiny-correct.ipynb"), "--pack", "nope")
+    assert done.returncode == 2 and "unknown pack" in done.stderr
