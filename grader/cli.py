@@ -18,7 +18,7 @@ from .limits import GIB, MIB, Limits
 from .packs import Pack, PackError, default_pack_dirs, discover
 from .pipeline import Grader
 from .results import SubmissionResult
-from .run import Settings, grade_batch, resolve_seed
+from .run import DispatchError, ProcessPool, Settings, grade_batch, resolve_seed
 from .sandbox import SandboxUnavailable, detect_sandbox
 from .writers import write_run, write_submission
 
@@ -167,13 +167,15 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
                         choose(box, forge=not no_forge), limits, pack, seed)
     log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     try:
-        summary = grade_batch(jobs, out, settings, packs, workers=workers, regrade=regrade,
-                              report=log, progress=not quiet and sys.stderr.isatty())
+        summary = grade_batch(jobs, out, settings, packs,
+                              dispatch=ProcessPool(workers),
+                              regrade=regrade, report=log,
+                              progress=not quiet and sys.stderr.isatty())
     except KeyboardInterrupt:
         click.echo("Interrupted: finished results are in the gradebook; run the same command "
                    "again to grade the rest.", err=True)
         sys.exit(130)
-    except SandboxUnavailable as exc:
+    except (SandboxUnavailable, DispatchError) as exc:
         raise click.ClickException(str(exc)) from None
     reused = f", {summary.reused} unchanged since the last run" if summary.reused else ""
     click.echo(f"Graded {summary.graded} submissions in {summary.seconds:.1f} s{reused}; "

@@ -59,6 +59,12 @@ class Pack:
     def auto_points(self) -> float:
         return sum(q.points for q in self.questions)
 
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        """Everything the pack is made of: its folder, its reference folder and its template
+        (the reference and template may live outside the folder)."""
+        return (self.root, self.reference_dir, *([self.template] if self.template else []))
+
     def requests(self, rng: np.random.Generator) -> list[Request]:
         """The requests of one grading run, drawn from `rng`."""
         module = load_module(self.probes_path, f"grader_pack_{_ident(self.name)}_probes")

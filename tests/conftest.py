@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +56,30 @@ def verdicts(results: dict) -> dict[str, str]:
         ok = t["status"] == "passed"
         out[t["number"]] = "pass" if ok and out.get(t["number"], "pass") == "pass" else "fail"
     return out
+
+
+def stored(out: Path) -> dict[str, str]:
+    """Name -> status of every result in the gradebook of `out` (empty before it exists)."""
+    try:
+        with sqlite3.connect(out / "gradebook.sqlite") as db:
+            return dict(db.execute("SELECT name, status FROM results").fetchall())
+    except sqlite3.OperationalError:  # created but not yet initialised
+        return {}
+
+
+def orphaned_kernels() -> list[tuple[str, str]]:
+    """Processes still using the kernel folder of a grader worker that no longer exists
+    (kernel folders are named grader-kernel-<worker pid>-...)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        for owner in re.findall(r"grader-kernel-(\d+)-", cmd):
+            if not os.path.exists(f"/proc/{owner}"):
+                found.append((pid, cmd[:120]))
+    return found
 
 
 def load_results(out: Path, name: str) -> dict:

@@ -2,16 +2,22 @@
 
 import csv
 import os
-import re
 import signal
-import sqlite3
 import subprocess
 import time
 
 import nbformat
 import pytest
 
-from conftest import GRADER, NOTEBOOKS, grader_env, load_results, run_grader
+from conftest import (
+    GRADER,
+    NOTEBOOKS,
+    grader_env,
+    load_results,
+    orphaned_kernels,
+    run_grader,
+    stored,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -21,29 +27,6 @@ def copies(folder, n, source="tiny-correct"):
     for i in range(n):
         (folder / f"s{i:02d}.ipynb").write_bytes((NOTEBOOKS / f"{source}.ipynb").read_bytes())
     return folder
-
-
-def stored(out):
-    try:
-        with sqlite3.connect(out / "gradebook.sqlite") as db:
-            return dict(db.execute("SELECT name, status FROM results").fetchall())
-    except sqlite3.OperationalError:  # created but not yet initialised
-        return {}
-
-
-def orphaned_kernels():
-    """Processes still using the kernel folder of a grader worker that no longer exists
-    (kernel folders are named grader-kernel-<worker pid>-...)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
-        except OSError:
-            continue
-        for owner in re.findall(r"grader-kernel-(\d+)-", cmd):
-            if not os.path.exists(f"/proc/{owner}"):
-                found.append((pid, cmd[:120]))
-    return found
 
 
 def test_rerun_grades_only_what_is_missing_or_changed(tmp_path):
