@@ -18,7 +18,7 @@ from .limits import GIB, MIB, Limits
 from .packs import Pack, PackError, default_pack_dirs, discover
 from .pipeline import Grader
 from .results import SubmissionResult
-from .run import DispatchError, ProcessPool, Settings, grade_batch, resolve_seed
+from .run import Dispatcher, DispatchError, ProcessPool, Settings, grade_batch, resolve_seed
 from .sandbox import SandboxUnavailable, detect_sandbox
 from .writers import write_run, write_submission
 
@@ -135,7 +135,12 @@ def list_packs() -> None:
 @click.option("--seed", type=click.IntRange(min=0),
               help="Seed of the random inputs (default: the gradebook's, else a new one).")
 @click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1,
-              show_default=True, help="Submissions graded in parallel.")
+              show_default=True,
+              help="Submissions graded in parallel (with --scheduler local: Dask workers).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Grade on a Dask cluster: its scheduler's address (tcp://HOST:PORT), or "
+                   "'local' to start one on this machine with --workers worker processes. "
+                   "Default: --workers processes on this machine, without Dask.")
 @click.option("--regrade", is_flag=True,
               help="Grade everything again, even results the gradebook already holds.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
@@ -144,8 +149,8 @@ def list_packs() -> None:
                    "process (slower; the isolation is the same).")
 @limit_options
 def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | None,
-          seed: int | None, workers: int, regrade: bool, quiet: bool, no_forge: bool,
-          **kw) -> None:
+          seed: int | None, workers: int, scheduler: str | None, regrade: bool, quiet: bool,
+          no_forge: bool, **kw) -> None:
     """Grade notebooks (files, or folders searched for *.ipynb) into --out.
 
     Results are kept in --out/gradebook.sqlite as they come: running the same command again
@@ -168,7 +173,7 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
     log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     try:
         summary = grade_batch(jobs, out, settings, packs,
-                              dispatch=ProcessPool(workers),
+                              dispatch=_dispatcher(scheduler, workers, forge=not no_forge),
                               regrade=regrade, report=log,
                               progress=not quiet and sys.stderr.isatty())
     except KeyboardInterrupt:
@@ -182,6 +187,13 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
                f"{summary.errors} could not be graded (seed {seed}). "
                f"Overview: {out / 'index.html'}")
     sys.exit(1 if summary.errors else 0)
+
+
+def _dispatcher(scheduler: str | None, workers: int, *, forge: bool) -> Dispatcher:
+    if scheduler is None:
+        return ProcessPool(workers)
+    from .cluster import DaskCluster  # imports Dask, which the process pool does not need
+    return DaskCluster(scheduler, workers, forge)
 
 
 @main.command()
