@@ -200,13 +200,35 @@ class DaskCluster:
 
 @contextmanager
 def _client(address: str, workers: int) -> Iterator[Client]:
+    with _dask_logs(logging.CRITICAL), _connect(address, workers) as client:
+        yield client
+
+
+@contextmanager
+def _dask_logs(level: int) -> Iterator[None]:
+    """Dask's own log lines (tracebacks of a lost connection...) only repeat what the
+    batch reports as errors that say what to do."""
+    names = [n for n in list(logging.root.manager.loggerDict)
+             if n == "distributed" or n.startswith("distributed.")]
+    before = {n: logging.getLogger(n).level for n in {"distributed", *names}}
+    for name in before:
+        logging.getLogger(name).setLevel(level)
+    try:
+        yield
+    finally:
+        for name, was in before.items():
+            logging.getLogger(name).setLevel(was)
+
+
+@contextmanager
+def _connect(address: str, workers: int) -> Iterator[Client]:
     if address == LOCAL:
         # Worker deaths a task may cause before it fails with KilledWorker (the scheduler
         # reads this when it starts); a remote scheduler needs it in its own environment.
         with dask.config.set({"distributed.scheduler.allowed-failures": MAX_CRASHES - 1}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
-                                   silence_logs=logging.ERROR)
+                                   silence_logs=logging.CRITICAL)
         with cluster, Client(cluster) as client:
             yield client
         return
@@ -266,7 +288,9 @@ class _Batch:
             finished = self._wait(pending)
             for fut in finished:
                 job = pending.pop(fut)
-                self.done(job, self._outcome(fut, job))
+                result = self._outcome(fut, job)
+                fut.release()  # now, or a worker's death would have it graded again
+                self.done(job, result)
 
     def _fill(self, queue: list[Job], pending: dict[Future, Job]) -> None:
         room = 2 * max(1, sum(self.client.nthreads().values())) - len(pending)
