@@ -20,6 +20,7 @@ import hashlib
 import io
 import logging
 import shutil
+import signal
 import tarfile
 import tempfile
 import threading
@@ -225,7 +226,8 @@ def _connect(address: str, workers: int) -> Iterator[Client]:
     if address == LOCAL:
         # Worker deaths a task may cause before it fails with KilledWorker (the scheduler
         # reads this when it starts); a remote scheduler needs it in its own environment.
-        with dask.config.set({"distributed.scheduler.allowed-failures": MAX_CRASHES - 1}):
+        with dask.config.set({"distributed.scheduler.allowed-failures": MAX_CRASHES - 1}), \
+                _sigint_ignored():
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
                                    silence_logs=logging.CRITICAL)
@@ -242,6 +244,21 @@ def _connect(address: str, workers: int) -> Iterator[Client]:
         yield client
     finally:
         _close(client)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Worker processes started meanwhile inherit an ignored SIGINT: Ctrl-C in a terminal
+    reaches the whole process group, and only the client should handle it (it then closes
+    the cluster), as with the process pool. Kernels get default dispositions back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _close(client: Client) -> None:
@@ -270,8 +287,11 @@ def _unregister(client: Client, name: str) -> None:
 
 @dataclass(slots=True)
 class _Batch:
-    """Keeps about two submissions per worker thread in flight, stores each result as it
-    arrives, and gives up with a ClusterError when the cluster goes away."""
+    """Keeps one submission per worker thread in flight, stores each result as it arrives,
+    and gives up with a ClusterError when the cluster goes away.
+
+    One, not more: Dask blames every task a dying worker holds, so a submission queued behind
+    one that kills workers would be reported with it."""
 
     client: Client
     address: str
@@ -283,17 +303,21 @@ class _Batch:
     def run(self, jobs: list[Job]) -> None:
         queue = list(reversed(jobs))
         pending: dict[Future, Job] = {}
-        while queue or pending:
-            self._fill(queue, pending)
-            finished = self._wait(pending)
-            for fut in finished:
-                job = pending.pop(fut)
-                result = self._outcome(fut, job)
-                fut.release()  # now, or a worker's death would have it graded again
+        self._fill(queue, pending)
+        while pending:
+            arrived = [self._take(fut, pending) for fut in self._wait(pending)]
+            self._fill(queue, pending)  # first, so that workers need not wait for the storing
+            for job, result in arrived:
                 self.done(job, result)
 
+    def _take(self, fut: Future, pending: dict[Future, Job]) -> tuple[Job, SubmissionResult]:
+        job = pending.pop(fut)
+        result = self._outcome(fut, job)
+        fut.release()  # now, or a worker's death would have it graded again
+        return job, result
+
     def _fill(self, queue: list[Job], pending: dict[Future, Job]) -> None:
-        room = 2 * max(1, sum(self.client.nthreads().values())) - len(pending)
+        room = max(1, sum(self.client.nthreads().values())) - len(pending)
         while queue and room > 0:
             job = queue.pop()
             try:
@@ -307,6 +331,7 @@ class _Batch:
             room -= 1
 
     def _wait(self, pending: dict[Future, Job]) -> set[Future]:
+        """The futures that finish within POLL_SECONDS (often none)."""
         try:
             finished = wait(list(pending), timeout=POLL_SECONDS,
                             return_when="FIRST_COMPLETED").done
@@ -314,14 +339,13 @@ class _Batch:
             finished = set()
         except FuturesCancelledError:  # the client lost the scheduler: Dask cancelled them all
             raise self._lost() from None
-        self._check_cluster(busy=not finished)
-        return finished
-
-    def _check_cluster(self, *, busy: bool) -> None:
         if self.client.status not in ("running", "connecting"):
             raise self._lost()
-        if not busy:
-            return
+        if not finished:
+            self._check_workers()
+        return finished
+
+    def _check_workers(self) -> None:
         if self.client.status == "running" and self.client.nthreads():
             self._idle_since = None
             return
