@@ -299,6 +299,8 @@ class _Batch:
     settings: Settings
     done: Done
     _idle_since: float | None = None
+    _threads: tuple[float, int] = (0.0, 1)
+    """(when, how many) worker threads the cluster had at the last look."""
 
     def run(self, jobs: list[Job]) -> None:
         queue = list(reversed(jobs))
@@ -317,7 +319,7 @@ class _Batch:
         return job, result
 
     def _fill(self, queue: list[Job], pending: dict[Future, Job]) -> None:
-        room = max(1, sum(self.client.nthreads().values())) - len(pending)
+        room = self._capacity() - len(pending)
         while queue and room > 0:
             job = queue.pop()
             try:
@@ -329,6 +331,14 @@ class _Batch:
                                      key=f"grade-{job.name}-{uuid.uuid4().hex}")
             pending[fut] = job
             room -= 1
+
+    def _capacity(self) -> int:
+        """The cluster's worker threads, asked of the scheduler at most every POLL_SECONDS."""
+        when, threads = self._threads
+        if time.monotonic() - when > POLL_SECONDS:
+            threads = max(1, sum(self.client.nthreads().values()))
+            self._threads = (time.monotonic(), threads)
+        return threads
 
     def _wait(self, pending: dict[Future, Job]) -> set[Future]:
         """The futures that finish within POLL_SECONDS (often none)."""

@@ -22,6 +22,7 @@ import pytest
 from conftest import (
     GRADER,
     NOTEBOOKS,
+    TESTS,
     grader_env,
     load_results,
     orphaned_kernels,
@@ -187,6 +188,30 @@ def test_cluster_grades_like_the_process_pool(cluster, tmp_path):
     again = run_grader("grade", str(subs), "--out", str(tmp_path / "dask"), "--scheduler",
                        cluster.address, *common)
     assert "Graded 0 submissions" in again.stdout and "6 unchanged" in again.stdout
+
+
+def test_packs_travel_as_one_archive(tmp_path):
+    """Every pack, with its reference folder and template even where they lie outside its
+    folder (conv-layer's do), unpacks on a worker into packs equal file for file."""
+    from grader.cluster import bundle_packs, unbundle_packs
+    from grader.packs import default_pack_dirs, discover
+
+    dirs = (*map(str, default_pack_dirs()), str(TESTS / "packs"))
+    packs = discover([Path(d) for d in dirs])
+    assert "conv-layer" in packs and "tiny" in packs
+    bundle = bundle_packs(packs, dirs)
+    there = discover([Path(d) for d in unbundle_packs(bundle, tmp_path)])
+    assert there.keys() == packs.keys()
+    for name, pack in packs.items():
+        for here, copy in zip(pack.sources, there[name].sources, strict=True):
+            assert copy.is_relative_to(tmp_path)
+            assert files(copy) == files(here), (name, here)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    found = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+    return {str(p.relative_to(root)): p.read_bytes() for p in found
+            if "__pycache__" not in p.parts}
 
 
 def test_local_cluster_on_this_machine(tmp_path):
