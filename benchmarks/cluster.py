@@ -6,10 +6,11 @@ Grades N copies of the conv-layer model solution three ways, each into a fresh o
 the process pool (`--workers W`), a LocalCluster (`--scheduler local --workers W`), and a
 `dask scheduler` with one `dask worker --nworkers W --nthreads 1` started by this script on
 the loopback address (`--scheduler tcp://...`; their start-up is not timed, the workers'
-set-up by the grader is). Printed per variant: wall time, submissions per minute, and for the
-Dask variants the overhead against the pool (wall time over the pool's, minus one). With
---repeat R the variants run R times, interleaved, and the best run of each counts (the machine
-may be shared).
+set-up by the grader is). Printed per variant: wall time, submissions per minute, CPU seconds
+per submission of every process the command started (not for the tcp cluster, whose processes
+it did not start), and for the Dask variants the overhead against the pool (wall time over the
+pool's, minus one). With --repeat R the variants run R times, interleaved, and the best run of
+each counts (the machine may be shared; CPU seconds vary less with other load than wall time).
 """
 
 from __future__ import annotations
@@ -30,19 +31,21 @@ MODEL = ROOT / "reference" / "conv-layer" / "model_solution.ipynb"
 GRADER = [sys.executable, "-m", "grader"]
 DASK = [sys.executable, "-m", "dask"]
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import measure  # noqa: E402 - the sibling benchmark's CPU and time probe
 
-def timed_grade(subs: Path, out: Path, n: int, *options: str) -> float:
-    """Wall seconds of one `grader grade`; exits if any submission is not fully graded."""
-    start = time.monotonic()
-    done = subprocess.run([*GRADER, "grade", str(subs), "--out", str(out), "--seed", "1",
-                           "--quiet", *options], capture_output=True, text=True)
-    wall = time.monotonic() - start
+
+def timed_grade(subs: Path, out: Path, n: int, *options: str) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (of the command and every process it started) of one
+    `grader grade`; exits if any submission is not fully graded."""
+    cmd = [*GRADER, "grade", str(subs), "--out", str(out), "--seed", "1", "--quiet", *options]
+    wall, cpu, _, done = measure(cmd)
     if done.returncode != 0:
         sys.exit(f"grader {' '.join(options)} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
     scores = {json.loads(p.read_text())["score"] for p in out.glob("*/results.json")}
     if len(list(out.glob("*/results.json"))) != n or len(scores) != 1:
         sys.exit(f"grader {' '.join(options)}: expected {n} equal results, got scores {scores}")
-    return wall
+    return wall, cpu
 
 
 class Cluster:
@@ -87,11 +90,14 @@ class Cluster:
                     pass
 
 
-def line(label: str, n: int, walls: list[float], pool: float | None) -> str:
-    wall = min(walls)
-    overhead = f"   overhead vs pool {100 * (wall / pool - 1):+6.1f} %" if pool else ""
-    runs = f" (best of {', '.join(f'{w:.1f}' for w in walls)})" if len(walls) > 1 else ""
-    return f"{label:<46} {wall:7.1f} s  {60 * n / wall:7.1f} submissions/min{overhead}{runs}"
+def line(label: str, n: int, runs: list[tuple[float, float]], pool: float | None,
+         cpu: bool) -> str:
+    wall, seconds = min(runs)
+    overhead = f"  overhead vs pool {100 * (wall / pool - 1):+6.1f} %" if pool else ""
+    cpu_text = f"  {seconds / n:5.2f} CPU s/submission" if cpu else " " * 24
+    walls = f" (runs: {', '.join(f'{w:.1f}' for w, _ in runs)} s)" if len(runs) > 1 else ""
+    return (f"{label:<46} {wall:6.1f} s {60 * n / wall:6.1f} submissions/min{cpu_text}"
+            f"{overhead}{walls}")
 
 
 def main() -> None:
@@ -119,14 +125,15 @@ def main() -> None:
                 ["--scheduler", "local", "--workers", w],
             f"dask scheduler + {w} dask workers (tcp)": ["--scheduler", cluster.address],
         }
-        walls: dict[str, list[float]] = {label: [] for label in variants}
+        runs: dict[str, list[tuple[float, float]]] = {label: [] for label in variants}
         for run in range(args.repeat):
             for i, (label, options) in enumerate(variants.items()):
-                walls[label].append(timed_grade(subs, work / f"out-{run}-{i}", args.n,
-                                                *options))
-        pool = min(next(iter(walls.values())))
-        for i, (label, times) in enumerate(walls.items()):
-            print(line(label, args.n, times, pool if i else None))
+                runs[label].append(timed_grade(subs, work / f"out-{run}-{i}", args.n,
+                                               *options))
+        pool = min(next(iter(runs.values())))[0]
+        for i, (label, times) in enumerate(runs.items()):
+            # The tcp cluster's processes were not started by the command: no CPU figure.
+            print(line(label, args.n, times, pool if i else None, cpu=i < 2))
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         if cluster is not None:
