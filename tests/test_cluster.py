@@ -233,8 +233,8 @@ def test_worker_killed_mid_batch_loses_nothing(cluster, tmp_path):
     proc = start_grader("grade", str(subs), "--out", str(out), "--scheduler", cluster.address)
     try:
         wait_stored(out, 1, proc)
-        victim, grading = busy_worker(cluster)
         before = stored(out)
+        victim, grading = busy_worker(cluster)
         os.kill(victim, signal.SIGKILL)
         stdout, stderr = proc.communicate(timeout=300)
     finally:
