@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import shutil
 import signal
+import sys
 import tarfile
 import tempfile
 import threading
@@ -52,6 +54,7 @@ CONNECT_SECONDS = 15.0
 NO_WORKER_SECONDS = 120.0
 """How long a batch waits while the cluster has no worker before giving up."""
 POLL_SECONDS = 2.0
+_FOLDER_PREFIX = "grader-worker-"
 
 
 class ClusterError(DispatchError):
@@ -141,7 +144,7 @@ class GraderPlugin(WorkerPlugin):
         if self.version != __version__:
             raise WorkerSetupError(f"it runs grader {__version__} and the client grader "
                                    f"{self.version}; install the same version everywhere")
-        self._folder = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+        self._folder = Path(tempfile.mkdtemp(prefix=_FOLDER_PREFIX))
         pack_dirs = unbundle_packs(self.bundle, self._folder / "packs")
         box = detect_sandbox(enabled=self.settings.sandbox.isolated)
         return make_grader(replace(self.settings, pack_dirs=pack_dirs, sandbox=box,
@@ -154,11 +157,13 @@ class GraderPlugin(WorkerPlugin):
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+        _forget_pack_modules(keep=None)
 
     def grade(self, name: str, notebook: bytes) -> dict:
         if self._grader is None or self._lock is None or self._folder is None:
             raise WorkerSetupError(self._error)
         with self._lock:  # a Grader is not thread-safe; workers should run one thread
+            _forget_pack_modules(keep=self._folder)
             folder = Path(tempfile.mkdtemp(prefix="submission-", dir=self._folder))
             try:
                 path = folder / f"{name}.ipynb"
@@ -167,6 +172,19 @@ class GraderPlugin(WorkerPlugin):
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
         return to_dict(result)
+
+
+def _forget_pack_modules(*, keep: Path | None) -> None:
+    """Drop from sys.modules the packs' modules (probes, reference, checks) that an earlier
+    batch on this long-lived worker unpacked, except those under `keep`: they are cached by
+    module name, so this batch's own files would otherwise never be imported."""
+    batches = os.path.join(tempfile.gettempdir(), _FOLDER_PREFIX)
+    mine = None if keep is None else os.path.join(str(keep), "")
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and file.startswith(batches) and \
+                (mine is None or not file.startswith(mine)):
+            del sys.modules[name]
 
 
 def grade_on_worker(plugin: str, name: str, notebook: bytes) -> dict:
