@@ -67,9 +67,10 @@ def stored(out: Path) -> dict[str, str]:
         return {}
 
 
-def orphaned_kernels() -> list[tuple[str, str]]:
+def orphaned_kernels(owners: set[int] | None = None) -> list[tuple[str, str]]:
     """Processes still using the kernel folder of a grader worker that no longer exists
-    (kernel folders are named grader-kernel-<worker pid>-...)."""
+    (kernel folders are named grader-kernel-<worker pid>-...); only of the workers `owners`
+    when given (the machine may be running other graders)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -77,7 +78,7 @@ def orphaned_kernels() -> list[tuple[str, str]]:
         except OSError:
             continue
         for owner in re.findall(r"grader-kernel-(\d+)-", cmd):
-            if not os.path.exists(f"/proc/{owner}"):
+            if not os.path.exists(f"/proc/{owner}") and (owners is None or int(owner) in owners):
                 found.append((pid, cmd[:120]))
     return found
 
