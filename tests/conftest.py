@@ -83,6 +83,28 @@ def orphaned_kernels(owners: set[int] | None = None) -> list[tuple[str, str]]:
     return found
 
 
+def parent(pid: int) -> int:
+    """The parent pid of `pid`, from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` now: its children, theirs, and so on."""
+    children: dict[int, list[int]] = {}
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            children.setdefault(parent(int(name)), []).append(int(name))
+        except (OSError, ValueError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def load_results(out: Path, name: str) -> dict:
     return json.loads((out / name / "results.json").read_text())
 

@@ -23,9 +23,11 @@ from conftest import (
     GRADER,
     NOTEBOOKS,
     TESTS,
+    descendants,
     grader_env,
     load_results,
     orphaned_kernels,
+    parent,
     run_grader,
     stored,
     verdicts,
@@ -284,15 +286,10 @@ def busy_worker(cluster: Cluster) -> tuple[int, list[str]]:
         while time.monotonic() < deadline:
             pids = client.run(os.getpid)
             for address, keys in client.processing().items():
-                if keys and address in pids and _parent(pids[address]) in ours:
+                if keys and address in pids and parent(pids[address]) in ours:
                     return pids[address], [key.split("-")[1] for key in keys]
             time.sleep(0.2)
     raise AssertionError("no worker was grading")
-
-
-def _parent(pid: int) -> int:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return int(stat[stat.rindex(")") + 2:].split()[1])
 
 
 def test_scheduler_killed_mid_batch_is_a_clear_error(cluster, tmp_path):
@@ -363,21 +360,6 @@ def test_submission_that_kills_three_workers_is_reported(new_cluster, tmp_path):
     assert stored(tmp_path / "out") == {"poison": "error", "tiny-correct": "graded",
                                         "tiny-wrong": "graded"}
     assert "Traceback" not in done.stderr
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for name in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            children.setdefault(_parent(int(name)), []).append(int(name))
-        except (OSError, ValueError):
-            continue
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def test_client_killed_mid_batch_on_a_local_cluster(tmp_path):

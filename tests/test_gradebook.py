@@ -12,6 +12,7 @@ import pytest
 from conftest import (
     GRADER,
     NOTEBOOKS,
+    descendants,
     grader_env,
     load_results,
     orphaned_kernels,
@@ -65,12 +66,13 @@ def test_kill_9_then_rerun_grades_each_submission_once(tmp_path):
         if (out / "gradebook.sqlite").exists() and len(stored(out)) >= 2:
             break
         time.sleep(0.2)
+    workers = set(descendants(proc.pid))
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = stored(out)
     assert 2 <= len(before) < 8
     time.sleep(1)
-    assert orphaned_kernels() == [], "a kill -9 of the grader left kernels behind"
+    assert orphaned_kernels(workers) == [], "a kill -9 of the grader left kernels behind"
     stamps = {name: load_results(out, name)["graded_at"] for name in before}
     rerun = run_grader("grade", str(subs), "--out", str(out), "--workers", "2")
     assert rerun.returncode == 0, rerun.stderr
