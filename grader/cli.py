@@ -23,7 +23,7 @@ from .packs import Pack, PackError, default_pack_dirs, discover, load_pack, publ
 from .pipeline import Grader
 from .results import SubmissionResult, answer_id
 from .roster import Roster, RosterError, read_roster
-from .run import Settings, grade_batch, resolve_seed
+from .run import Dispatcher, DispatchError, ProcessPool, Settings, grade_batch, resolve_seed
 from .sandbox import SandboxUnavailable, detect_sandbox
 from .writers import write_junit, write_run, write_submission
 
@@ -159,7 +159,12 @@ def list_packs() -> None:
 @click.option("--seed", type=click.IntRange(min=0),
               help="Seed of the random inputs (default: the gradebook's, else a new one).")
 @click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1,
-              show_default=True, help="Submissions graded in parallel.")
+              show_default=True,
+              help="Submissions graded in parallel (with --scheduler local: Dask workers).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Grade on a Dask cluster: its scheduler's address (tcp://HOST:PORT), or "
+                   "'local' to start one on this machine with --workers worker processes. "
+                   "Default: --workers processes on this machine, without Dask.")
 @click.option("--regrade", is_flag=True,
               help="Grade everything again, even results the gradebook already holds.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
@@ -176,8 +181,9 @@ def list_packs() -> None:
                    "without model answers, hidden checks' details or the seed.")
 @limit_options
 def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | None,
-          seed: int | None, workers: int, regrade: bool, quiet: bool, no_forge: bool,
-          roster: Path | None, junit: Path | None, student_reports: bool, **kw) -> None:
+          seed: int | None, workers: int, scheduler: str | None, regrade: bool, quiet: bool,
+          no_forge: bool, roster: Path | None, junit: Path | None, student_reports: bool,
+          **kw) -> None:
     """Grade notebooks (files, or folders searched for *.ipynb) into --out.
 
     Results are kept in --out/gradebook.sqlite as they come: running the same command again
@@ -210,13 +216,15 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
                         student_reports=student_reports)
     log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     try:
-        summary = grade_batch(jobs, out, settings, packs, workers=workers, regrade=regrade,
-                              report=log, progress=not quiet and sys.stderr.isatty())
+        summary = grade_batch(jobs, out, settings, packs,
+                              dispatch=_dispatcher(scheduler, workers, forge=not no_forge),
+                              regrade=regrade, report=log,
+                              progress=not quiet and sys.stderr.isatty())
     except KeyboardInterrupt:
         click.echo("Interrupted: finished results are in the gradebook; run the same command "
                    "again to grade the rest.", err=True)
         sys.exit(130)
-    except SandboxUnavailable as exc:
+    except (SandboxUnavailable, DispatchError) as exc:
         raise click.ClickException(str(exc)) from None
     if junit is not None:
         with Gradebook(out / FILENAME) as book:
@@ -227,6 +235,13 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
                f"{summary.errors} could not be graded (seed {seed}). "
                f"Overview: {out / 'index.html'}")
     sys.exit(1 if summary.errors else 0)
+
+
+def _dispatcher(scheduler: str | None, workers: int, *, forge: bool) -> Dispatcher:
+    if scheduler is None:
+        return ProcessPool(workers)
+    from .cluster import DaskCluster  # imports Dask, which the process pool does not need
+    return DaskCluster(scheduler, workers, forge)
 
 
 @main.command()

@@ -87,6 +87,11 @@ class Pack:
         where = hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
         return f"grader_pack_{_ident(self.name)}_{where}_{what}"
 
+    def sources(self) -> tuple[Path, ...]:
+        """Everything the pack is made of: its folder, its reference folder and its template
+        (the reference and template may live outside the folder)."""
+        return (self.root, self.reference_dir, *([self.template] if self.template else []))
+
     def requests(self, rng: np.random.Generator) -> list[Request]:
         """The requests of one grading run, drawn from `rng`."""
         module = load_module(self.probes_path, self.module_name("probes"))

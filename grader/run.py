@@ -1,5 +1,6 @@
-"""Grade a batch: in parallel worker processes, each result stored in the gradebook and written
-out the moment it is known, with progress shown; a re-run grades only what is missing or changed."""
+"""Grade a batch: in parallel worker processes (or with another Dispatcher, such as
+grader.cluster's Dask cluster), each result stored in the gradebook and written out the moment
+it is known, with progress shown; a re-run grades only what is missing or changed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any, Protocol
 
 from . import __version__
 from .discover import Job
@@ -66,8 +68,7 @@ def fingerprint(settings: Settings, packs: dict[str, Pack]) -> str:
              f"{settings.sandbox.kind}|{settings.backend}".encode())
     for name in sorted(packs):
         pack = packs[name]
-        roots = [pack.root, pack.reference_dir] + ([pack.template] if pack.template else [])
-        for root in roots:
+        for root in pack.sources:
             files = [root] if root.is_file() else sorted(
                 p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
             for f in files:
@@ -83,11 +84,71 @@ def resolve_seed(book: Gradebook, requested: int | None, fresh: Callable[[], int
     return int(stored) if stored is not None else fresh()
 
 
+class DispatchError(RuntimeError):
+    """Where the batch was being graded went away (finished results are stored); the message
+    says what to do."""
+
+
+Done = Callable[[Job, SubmissionResult], None]
+"""Takes each result the moment it is known and stores it (files, then the gradebook row)."""
+
+
+class Dispatcher(Protocol):
+    """Where a batch is graded: grades `jobs` with `settings` and hands each result to `done`
+    as it arrives, from the calling thread."""
+
+    def __call__(self, jobs: list[Job], settings: Settings, packs: dict[str, Pack],
+                 done: Done) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessPool:
+    """The default dispatcher: `workers` grader processes on this machine."""
+
+    workers: int
+
+    def __call__(self, jobs: list[Job], settings: Settings, packs: dict[str, Pack],
+                 done: Done) -> None:
+        _dispatch(jobs, settings, self.workers, done)
+
+
+@dataclass(slots=True)
+class _Recorder:
+    """Stores each result the moment it arrives, whichever dispatcher graded it, then shows
+    it on the progress bar or as one line."""
+
+    out: Path
+    book: Gradebook
+    fingerprint: str
+    digests: dict[str, str]
+    report: Callable[[str], None]
+    bar: Any
+    errors: int = 0
+
+    def __call__(self, job: Job, result: SubmissionResult) -> None:
+        result = replace(result, submission=job.name, path=str(job.path), events=(
+            *result.events, *(f"This file is also submitted as {t} (a link to the same "
+                              "file): both are graded." for t in job.twins)))
+        # Files first, then the gradebook: a result the gradebook holds is always on disk.
+        write_submission(self.out, self.book.with_awards(result))
+        self.book.store(result, self.fingerprint, self.digests.get(job.name, ""))
+        self.errors += result.status != "graded"
+        pending = f" ({result.pending_written:g} pending)" if result.pending_written else ""
+        line = (f"{job.name}: {result.score:g}/{result.max_score:g}{pending}"
+                if result.status == "graded" else f"{job.name}: NOT GRADED ({result.error})")
+        if self.bar is not None:
+            self.bar.set_postfix_str(line[:60], refresh=False)
+            self.bar.update(1)
+        else:
+            self.report(line)
+
+
 def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str, Pack], *,
-                workers: int, regrade: bool, report: Callable[[str], None],
+                dispatch: Dispatcher, regrade: bool, report: Callable[[str], None],
                 progress: bool) -> Summary:
-    """Grade `jobs` into `out`. `report` receives one line per finished submission when
-    `progress` is off (a progress bar is drawn instead when it is on)."""
+    """Grade `jobs` into `out` with `dispatch` (e.g. ProcessPool(workers)). `report` receives
+    one line per finished submission when `progress` is off (a progress bar is drawn instead
+    when it is on)."""
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
     book = Gradebook(out / FILENAME)
@@ -114,38 +175,20 @@ def grade_batch(jobs: list[Job], out: Path, settings: Settings, packs: dict[str,
         bar = _bar(len(todo) + len(refused), 0, progress)
         if reused and not progress:
             report(f"{reused} submissions unchanged since the last run; grading {len(todo)}")
-        errors = 0
-
-        def done(job: Job, result: SubmissionResult) -> None:
-            nonlocal errors
-            result = replace(result, submission=job.name, path=str(job.path), events=(
-                *result.events, *(f"This file is also submitted as {t} (a link to the same "
-                                  "file): both are graded." for t in job.twins)))
-            # Files first, then the gradebook: a result the gradebook holds is always on disk.
-            write_submission(out, book.with_awards(result))
-            book.store(result, fp, digests.get(job.name, ""))
-            errors += result.status != "graded"
-            pending = f" ({result.pending_written:g} pending)" if result.pending_written else ""
-            line = (f"{job.name}: {result.score:g}/{result.max_score:g}{pending}"
-                    if result.status == "graded" else f"{job.name}: NOT GRADED ({result.error})")
-            if bar is not None:
-                bar.set_postfix_str(line[:60], refresh=False)
-                bar.update(1)
-            else:
-                report(line)
-
+        done = _Recorder(out, book, fp, digests, report, bar)
         try:
             for job in refused:
                 done(job, _refused(job, settings, packs))
-            _dispatch(todo, settings, workers, done)
+            if todo:
+                dispatch(todo, settings, packs, done)
         finally:
             if bar is not None:
                 bar.close()
         results = book.results()
         names = {j.name for j in jobs}
         fresh = {j.name for j in todo} | {j.name for j in refused}
-        errors += sum(r.status != "graded" for r in results if r.submission in names
-                      and r.submission not in fresh)
+        errors = done.errors + sum(r.status != "graded" for r in results
+                                   if r.submission in names and r.submission not in fresh)
         write_run(out, results, book.roster())
         if settings.student_reports:
             for r in results:
@@ -177,13 +220,12 @@ def _bar(total: int, initial: int, enabled: bool):
                 nrows=None if sized else 20)
 
 
-def _dispatch(jobs: list[Job], settings: Settings, workers: int,
-              done: Callable[[Job, SubmissionResult], None]) -> None:
+def _dispatch(jobs: list[Job], settings: Settings, workers: int, done: Done) -> None:
     if not jobs:
         return
     workers = max(1, min(workers, len(jobs)))
     if workers == 1:
-        grader = _make_grader(settings)
+        grader = make_grader(settings)
         try:
             for job in jobs:
                 done(job, grader.grade(job.source, settings.seed))
@@ -196,8 +238,7 @@ def _dispatch(jobs: list[Job], settings: Settings, workers: int,
         queue = _pool_round(queue, settings, workers, done, crashes)
 
 
-def _pool_round(queue: list[Job], settings: Settings, workers: int,
-                done: Callable[[Job, SubmissionResult], None],
+def _pool_round(queue: list[Job], settings: Settings, workers: int, done: Done,
                 crashes: dict[str, int]) -> list[Job]:
     """Grade from `queue` until it is empty or the pool breaks; returns what is left."""
     ctx = multiprocessing.get_context("spawn")
@@ -240,7 +281,7 @@ def _pool_round(queue: list[Job], settings: Settings, workers: int,
         if crashes[job.name] < MAX_CRASHES:
             queue.append(job)
         else:
-            done(job, _crashed(job, settings))
+            done(job, crashed_result(job, settings))
     return queue
 
 
@@ -266,7 +307,8 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _crashed(job: Job, settings: Settings) -> SubmissionResult:
+def crashed_result(job: Job, settings: Settings) -> SubmissionResult:
+    """The result of a submission that was being graded each time a worker died."""
     return error_result(
         job.name, str(job.path), "the grader's worker process died while grading this "
         "submission, three times (out of memory?); run the same command again to retry it",
@@ -274,7 +316,9 @@ def _crashed(job: Job, settings: Settings) -> SubmissionResult:
         sandbox=settings.sandbox.kind, graded_at=_now())
 
 
-def _make_grader(settings: Settings) -> Grader:
+def make_grader(settings: Settings) -> Grader:
+    """A worker's Grader: the packs of `settings.pack_dirs` and a kernel backend opened for
+    it (close it with `grader.backend.close()`)."""
     from .packs import discover
     packs = discover([Path(p) for p in settings.pack_dirs])
     for folder in settings.extra_packs:
@@ -314,7 +358,7 @@ def _worker_init(settings: Settings) -> None:
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    grader = _make_grader(settings)
+    grader = make_grader(settings)
     # Pool workers skip atexit; Finalize runs when the pool shuts the worker down.
     multiprocessing.util.Finalize(None, _close, args=(grader,), exitpriority=10)
     _WORKER.update(grader=grader, seed=settings.seed)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +58,53 @@ def verdicts(results: dict) -> dict[str, str]:
         ok = t["status"] == "passed"
         out[t["number"]] = "pass" if ok and out.get(t["number"], "pass") == "pass" else "fail"
     return out
+
+
+def stored(out: Path) -> dict[str, str]:
+    """Name -> status of every result in the gradebook of `out` (empty before it exists)."""
+    try:
+        with sqlite3.connect(out / "gradebook.sqlite") as db:
+            return dict(db.execute("SELECT name, status FROM results").fetchall())
+    except sqlite3.OperationalError:  # created but not yet initialised
+        return {}
+
+
+def orphaned_kernels(owners: set[int] | None = None) -> list[tuple[str, str]]:
+    """Processes still using the kernel folder of a grader worker that no longer exists
+    (kernel folders are named grader-kernel-<worker pid>-...); only of the workers `owners`
+    when given (the machine may be running other graders)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        for owner in re.findall(r"grader-kernel-(\d+)-", cmd):
+            if not os.path.exists(f"/proc/{owner}") and (owners is None or int(owner) in owners):
+                found.append((pid, cmd[:120]))
+    return found
+
+
+def parent(pid: int) -> int:
+    """The parent pid of `pid`, from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` now: its children, theirs, and so on."""
+    children: dict[int, list[int]] = {}
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            children.setdefault(parent(int(name)), []).append(int(name))
+        except (OSError, ValueError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def load_results(out: Path, name: str) -> dict:
