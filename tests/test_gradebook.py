@@ -36,14 +36,16 @@ def test_rerun_grades_only_what_is_missing_or_changed(tmp_path):
     first = run_grader("grade", str(subs), "--out", str(out), "--workers", "2")
     assert first.returncode == 0, first.stderr
     assert "Graded 4 submissions" in first.stdout
-    seed = load_results(out, "s00")["seed"]
+    seed = load_results(out, "s00")["run_seed"]
+    inputs = load_results(out, "s01")["seed"]
     again = run_grader("grade", str(subs), "--out", str(out))
     assert "Graded 0 submissions" in again.stdout and "4 unchanged" in again.stdout
     (subs / "s01.ipynb").write_bytes((NOTEBOOKS / "tiny-wrong.ipynb").read_bytes())
     changed = run_grader("grade", str(subs), "--out", str(out))
     assert "Graded 1 submissions" in changed.stdout and "3 unchanged" in changed.stdout
     assert load_results(out, "s01")["score"] == 0
-    assert load_results(out, "s01")["seed"] == seed  # the class keeps one seed
+    assert load_results(out, "s01")["run_seed"] == seed  # the class keeps one seed
+    assert load_results(out, "s01")["seed"] != inputs  # a changed file gets fresh inputs
     forced = run_grader("grade", str(subs), "--out", str(out), "--regrade")
     assert "Graded 4 submissions" in forced.stdout
     rows = list(csv.DictReader((out / "grades.csv").open()))
@@ -130,7 +132,7 @@ def test_award_without_gradebook(tmp_path):
 def test_quiet_silences_progress_and_plain_lines_otherwise(tmp_path):
     nb = str(NOTEBOOKS / "tiny-correct.ipynb")
     loud = run_grader("grade", nb, "--out", str(tmp_path / "a"))
-    assert "tiny-correct: 3/3" in loud.stderr
+    assert "tiny-correct: 3/4 (1 pending)" in loud.stderr
     quiet = run_grader("grade", nb, "--out", str(tmp_path / "b"), "--quiet")
     assert quiet.stderr.strip() == "" and quiet.returncode == 0
 
