@@ -87,6 +87,7 @@ class Pack:
         where = hashlib.sha256(str(self.root).encode()).hexdigest()[:8]
         return f"grader_pack_{_ident(self.name)}_{where}_{what}"
 
+    @property
     def sources(self) -> tuple[Path, ...]:
         """Everything the pack is made of: its folder, its reference folder and its template
         (the reference and template may live outside the folder)."""
