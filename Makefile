@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint sandbox browser clean
+.PHONY: demo test lint audit sandbox browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,12 @@ demo: $(STAMP) sandbox
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
-test: lint sandbox browser
+# Every pack's checks attacked with wrong answers made from its model solution (README).
+audit: $(TEST_STAMP) sandbox
+	$(BIN)/grader audit conv-layer > /dev/null 2>&1 || $(BIN)/grader audit conv-layer
+	GRADER_PACKS=tests/packs $(BIN)/grader audit tiny > /dev/null 2>&1 || GRADER_PACKS=tests/packs $(BIN)/grader audit tiny
+
+test: lint sandbox browser audit
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -225,7 +225,8 @@ def run(pack: Pack, backend: Backend, limits: Limits, seed: int,
     names = list(dict.fromkeys(r.name for r in requests))
     for name in names:
         keys = [r.key for r in requests if r.name == name]
-        missing = {k: v for k, v in base.items() if k not in keys}
+        missing = {k: (Answer(v.request, "missing") if k in keys else v)
+                   for k, v in base.items()}
         deps = {q for q, p in points(pack, missing, seed, source).items()
                 if p < model.get(q, 0.0) - 1e-9}
         if not deps:

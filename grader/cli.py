@@ -473,6 +473,30 @@ def dist(pack: str, out: Path) -> None:
                f"Gradescope autograder: {made['autograder']}")
 
 
+@main.command()
+@click.argument("pack")
+@click.option("--seed", type=click.IntRange(min=0), default=2026, show_default=True,
+              help="Seed of the probes' inputs and of the random mutants.")
+@click.option("--no-sandbox", is_flag=True, help="Run the model solution without isolation.")
+def audit(pack: str, seed: int, no_sandbox: bool) -> None:
+    """Attack PACK's checks (a name or a folder) with wrong answers made from its model
+    solution; exit 1 if one keeps its points without the pack declaring it acceptable."""
+    from . import audit as attack  # the audit needs the executor; other commands need not
+
+    packs = _packs()
+    name, _ = _pick_pack(packs, pack, None)
+    box = _check_sandbox(no_sandbox)
+    limits = Limits(cell_timeout=60)
+    backend = open_backend(choose(box, forge=False), box, limits)
+    try:
+        report = attack.run(packs[name], backend, limits, seed,
+                            progress=lambda line: click.echo(line, err=True))
+    finally:
+        backend.close()
+    click.echo(attack.table(report))
+    sys.exit(0 if report.ok else 1)
+
+
 @main.command(hidden=True)
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default="/autograder",
               show_default=True, help="Gradescope's folder (submission/ in, results/ out).")

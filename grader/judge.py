@@ -63,11 +63,12 @@ class Answers(Mapping[str, Answer]):
 
 class _Judge:
     def __init__(self, pack: Pack, answers: dict[str, Answer], seed: int,
-                 source: tuple[str, ...] = ()) -> None:
+                 source: tuple[str, ...] = (), questions: set[str] | None = None) -> None:
         self.pack = pack
         self._answers = Answers(answers)
         self._seed = seed
         self._source = source
+        self._questions = questions
         self.outcomes: list[CheckOutcome] = []
         self.problems: list[str] = []
 
@@ -104,6 +105,17 @@ class _Judge:
     def _hidden(self, item) -> bool:
         hidden = self.pack.hidden_dir
         return hidden is not None and Path(str(item.path)).is_relative_to(hidden)
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list) -> None:
+        """With `questions`, only the checks of those questions run (grader audit)."""
+        if self._questions is None:
+            return
+        keep = []
+        for item in items:
+            marker = item.get_closest_marker("question")
+            if marker is not None and marker.args and str(marker.args[0]) in self._questions:
+                keep.append(item)
+        items[:] = keep
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -167,9 +179,11 @@ class _Judge:
 
 
 def run_checks(pack: Pack, answers: dict[str, Answer], seed: int,
-               source: tuple[str, ...] = ()) -> tuple[list[CheckOutcome], list[str]]:
-    """All checks of `pack` against `answers`; returns outcomes and problems with the pack."""
-    judge = _Judge(pack, answers, seed, source)
+               source: tuple[str, ...] = (), *, questions: set[str] | None = None
+               ) -> tuple[list[CheckOutcome], list[str]]:
+    """All checks of `pack` (or those of `questions`) against `answers`; returns outcomes and
+    problems with the pack."""
+    judge = _Judge(pack, answers, seed, source, questions)
     folders = [str(pack.checks_dir)] + ([str(pack.hidden_dir)] if pack.hidden_dir else [])
     args = [*folders, "-q", "-c", os.devnull, "--rootdir", str(pack.root),
             "--import-mode=importlib", "--tb=no", "--no-header"]

@@ -18,7 +18,8 @@ import numpy as np
 from .wire import Request
 
 PACKS_ENV = "GRADER_PACKS"
-_KEYS = {"name", "title", "checks", "hidden", "withheld", "probes", "reference", "template",
+_KEYS = {"name", "title", "checks", "hidden", "withheld", "acceptable", "probes", "reference",
+         "template",
          "prelude", "questions",
          "written"}
 
@@ -70,6 +71,16 @@ class Pack:
     """Checks run only when the instructor grades (`hidden = "..."` in pack.toml)."""
     withheld: tuple[Withheld, ...] = ()
     """Hidden checks a student's copy of the pack lists but does not have (`[[withheld]]`)."""
+    acceptable: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict, hash=False,
+                                                              compare=False)
+    """(answer, mutant) -> why `grader audit` may let that wrong-looking answer keep its
+    points (`[[acceptable]]`)."""
+
+    @property
+    def model(self) -> Path | None:
+        """The model solution `grader audit` starts from: reference/model_solution.ipynb."""
+        path = self.reference_dir / "model_solution.ipynb"
+        return path if path.exists() else None
 
     @property
     def auto_points(self) -> float:
@@ -192,7 +203,7 @@ def load_pack(root: Path) -> Pack:
                 prelude=data.get("prelude", ""),
                 template=(root / data["template"]).resolve() if "template" in data else None,
                 hidden_dir=(root / data["hidden"]).resolve() if "hidden" in data else None,
-                withheld=withheld)
+                withheld=withheld, acceptable=_acceptable(data, where))
     for p, what in ((pack.checks_dir, "checks folder"), (pack.probes_path, "probes.py"),
                     (pack.reference_dir, "reference folder"),
                     (pack.hidden_dir, "hidden checks folder")):
@@ -201,6 +212,17 @@ def load_pack(root: Path) -> Pack:
         if not p.exists():
             raise PackError(f"{where}: its {what} {p} does not exist")
     return pack
+
+
+def _acceptable(data: dict, where: str) -> dict[tuple[str, str], str]:
+    out = {}
+    for item in data.get("acceptable", []):
+        key = (_field(item, "answer", str, where), _field(item, "mutant", str, where))
+        reason = item.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise PackError(f"{where}: [[acceptable]] {key[0]} {key[1]} needs a reason")
+        out[key] = reason
+    return out
 
 
 def _model_answers(path: Path) -> dict[str, str]:
