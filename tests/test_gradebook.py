@@ -100,7 +100,7 @@ def test_award_updates_gradebook_csv_results_and_report(tmp_path):
     assert (r["score"], r["max_score"]) == (3.5, 4)
     row = next(csv.DictReader((out / "grades.csv").open()))
     assert row["score"] == "3.5" and row["1"] == "1.5"
-    html = (out / "tiny-correct" / "report.html").read_text()
+    html = (submission_dir(out, "tiny-correct") / "report.html").read_text()
     assert "Needs &lt;more&gt;" in html
     # a regrade keeps the award
     assert run_grader("grade", str(NOTEBOOKS / "tiny-correct.ipynb"), "--out", str(out),
