@@ -9,6 +9,8 @@ import time
 import nbformat
 import pytest
 
+from grader.writers.layout import submission_dir
+
 from conftest import (
     GRADER,
     NOTEBOOKS,
