@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .environment import problem as environment_problem
 from .execute import execute_submission
 from .judge import run_checks
 from .kernels import Backend
 from .limits import RESULT_BYTES, Limits
+from .magics import without_magics
 from .notebook import NotebookError, Submission, read_submission
 from .packs import Pack, PackError, choose
 from .results import CheckOutcome, SubmissionResult, bounded
@@ -62,18 +64,22 @@ class Grader:
             pack = choose(self.packs, self.pack, sub.pack_name)
         except (NotebookError, PackError) as exc:
             return self._unreadable(str(exc), base)
+        missing = environment_problem(pack.name, pack.requires)
+        if missing:
+            return self._unreadable(missing, base, pack)
         seed = base["seed"] = derive_seed(run_seed, sub.sha256)
         timings = {"read": time.monotonic() - started}
         requests = pack.requests(np.random.default_rng(seed))
+        nb, skipped = without_magics(sub.nb)
 
         t0 = time.monotonic()
-        execution = asyncio.run(execute_submission(sub.nb, requests, backend=self.backend,
+        execution = asyncio.run(execute_submission(nb, requests, backend=self.backend,
                                                    limits=self.limits, prelude=pack.prelude))
         timings["execute"] = time.monotonic() - t0
         if execution.infrastructure_error:
             return self._unreadable(execution.infrastructure_error, base, pack)
         t0 = time.monotonic()
-        code = tuple(c.source for c in sub.nb.cells if c.cell_type == "code")
+        code = tuple(c.source for c in nb.cells if c.cell_type == "code")
         outcomes, problems = run_checks(pack, execution.answers, seed, code)
         problems += execution.notes
         timings["checks"] = time.monotonic() - t0
@@ -84,7 +90,7 @@ class Grader:
         timings["total"] = time.monotonic() - started
         return bounded(SubmissionResult(
             status="graded", pack=pack.name, sha256=sub.sha256, questions=questions,
-            cells=tuple(execution.cells), events=tuple(execution.events),
+            cells=tuple(execution.cells), events=tuple(skipped + execution.events),
             problems=tuple(problems), execution_time=round(timings["total"], 3),
             timings={k: round(v, 3) for k, v in timings.items()},
             peak_memory=execution.peak_memory, **base), RESULT_BYTES)
