@@ -219,6 +219,11 @@ def _environment(table, where: str) -> tuple[str, ...]:
     return tuple(requires)
 
 
+def model_answers(pack: Pack) -> dict[str, str]:
+    """The pack's model answers by key (written answers' tags, review-<question>)."""
+    return _model_answers(pack.reference_dir / "model_answers.toml")
+
+
 def _model_answers(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}

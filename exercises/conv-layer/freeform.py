@@ -1,0 +1,632 @@
+"""How the conv-layer pack finds answers in free-form notebooks (grader/freeform.py).
+
+Vocabulary first: the exercises as the current English edition numbers them, the older and
+Chinese editions' numbering, and keywords in English and Chinese.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.feedback import Feedback
+from grader.freeform import Finding, View, renamed, short
+from grader.normalize import message
+from grader.prose import Vocabulary
+from grader.wire import Answer, Call, RaisedError, Value
+
+VOCABULARY = Vocabulary(
+    groups={"1": ("1.1", "1.2", "1.3"), "2": ("2.1", "2.2", "2.3", "2.4"), "3": ("3",),
+            "4": ("4",)},
+    numberings={
+        "current": {"1": "1", "1.1": "1.1", "1.2": "1.2", "1.3": "1.3", "2": "2",
+                    "2.1": "2.1", "2.2": "2.2", "2.3": "2.3", "2.4": "2.4", "3": "3", "4": "4"},
+        "old": {"1": "1", "1.1": "1.1", "1.2": "1.2", "1.3": "1.3", "2": "3", "3": "4",
+                "4": "2", "4.1": "2.2", "4.2": "2.2", "4.3": "2.4"},
+    },
+    subs={"current": {"1": ("1.1", "1.2", "1.3"), "2": ("2.1", "2.2", "2.3", "2.4")},
+          "old": {"1": ("1.1", "1.2", "1.3"), "4": ("2.2", "2.2", "2.4")}},
+    topics={
+        "1": r"diagonal|对角",
+        "1.2": r"transpos\w*\s+(?:the\s+)?(?:image\s+|input\s+)?X\b|\bX\s*\.\s*T\b|\bX\.t\(\)"
+               r"|转置\s*X|X\s*转置",
+        "1.3": r"transpos\w*\s+(?:the\s+)?(?:kernel\s+)?K\b|\bK\s*\.\s*T\b|\bK\.t\(\)"
+               r"|转置\s*K|K\s*转置",
+        "2": r"design\w*\s+kernels?|kernel design|手工|hand-?(?:made|designed)|^\W*kernels\W*$",
+        "2.1": r"direction|方向|orthogonal to v|edges? detector for",
+        "2.2": r"second[- ](?:order[- ])?derivative|二阶导|laplac|integral|积分",
+        "2.3": r"\bblur|模糊|smooth|平滑|gaussian|高斯",
+        "2.4": r"order[- ]d\b|derivative of order|\bd[- ]?th\b|d\s*阶|d\s*次",
+        "3": r"autograd|auto-?diff|自动求导|自动微分|梯度|gradient|backward|求导",
+        "4": r"matri(?:x|ces) multiplication|matrix product|matmul|矩阵乘|unfold|im2col",
+    },
+)
+
+
+# --- what to call ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kind:
+    """A function of the template, as a notebook's own function may answer it."""
+
+    arity: int
+    question: str
+    hint: str
+    """Names that suggest it (a regular expression, case-insensitive)."""
+
+
+KINDS = {
+    "edge_kernel": Kind(1, "2.1", r"edge|detect|direction|dir\b|orient|sobel|grad|边缘"),
+    "min_kernel_size": Kind(1, "2.4", r"size|order|min|最小|尺寸"),
+    "second_derivative_kernel": Kind(0, "2.2", r"second|deriv|lapla|d2"),
+    "blur_kernel": Kind(2, "2.3", r"blur|gauss|smooth|box|mean|avg|average|模糊|平滑|高斯"),
+    "kernel_matrix": Kind(2, "4", r"matrix|mat\b|^w$|_w\b|^w_|make_w|unroll|toeplitz|"
+                                  r"trans_kernel|kernel_to|conv_mat|weight|circulant"),
+    "corr2d_matmul": Kind(2, "4", r"matmul|mm\b|_mm|mm_|by_mat|mat_|_mat|unfold|im2col|gemm"),
+}
+SECTION_FUNCTIONS = {"corr2d", "conv2d", "corr2d_multi_in", "corr2d_multi_in_out", "comp_conv2d",
+                     "pool2d", "try_gpu"}
+"""The section's (and book's) own functions: never an exercise's answer by themselves."""
+MAX_FUNCTIONS = 40
+BROKEN_CODE = {"NameError", "SyntaxError", "IndentationError", "TabError", "ImportError",
+               "ModuleNotFoundError", "UnboundLocalError", "TypeError", "AttributeError"}
+"""Errors of code that does not run (rather than of an answer that is wrong)."""
+
+
+def _template_calls(requests) -> dict[str, list[Call]]:
+    out: dict[str, list[Call]] = {k: [] for k in KINDS}
+    for r in requests:
+        if isinstance(r, Call) and r.name in out:
+            out[r.name].append(r)
+    return out
+
+
+def _hinted(fn, kind: Kind) -> bool:
+    return bool(re.search(kind.hint, fn.name, re.I))
+
+
+def _about(view: View, fn, kind: Kind) -> bool:
+    """Could `fn` be the notebook's answer of this kind? Where it is defined says so, else its
+    name (the section's own functions never are)."""
+    if fn.name in SECTION_FUNCTIONS:
+        return False
+    if view.label(fn.cell, fn.name) is not None:
+        return view.within(fn.cell, kind.question, fn.name) or \
+            view.in_exercise(fn.cell, view.group_of(kind.question), fn.name) or _hinted(fn, kind)
+    return _hinted(fn, kind) or (not view.marked and kind.arity != 2)
+
+
+def plan(view: View, requests) -> list[Call]:
+    """Each function of the notebook that may answer one of the template's functions, called
+    with that function's inputs (drawn for this run, as in template mode)."""
+    calls = _template_calls(requests)
+    out = []
+    for fn in view.functions()[-MAX_FUNCTIONS:]:
+        for name, kind in KINDS.items():
+            if fn.takes(kind.arity) and _about(view, fn, kind):
+                out += [Call(fn.call_name, c.args, key=f"{fn.handle}|{c.key}")
+                        for c in calls[name]]
+    return out
+
+
+# --- finding answers ------------------------------------------------------------------------------
+
+NOT_ASKED = {"old": ("2.1", "2.3")}
+"""Questions a numbering's edition does not have: in a notebook numbered so, what looks like
+evidence for them (prose, a broken function) is not an answer to them."""
+
+
+def find(view: View, replies: dict, requests, reference) -> dict[str, Finding]:
+    found = _find(view, replies, requests, reference)
+    for q in NOT_ASKED.get(view.regions.scheme, ()):
+        if found[q].state == "review":
+            found[q] = Finding(q, "absent")
+    return found
+
+
+def _find(view: View, replies: dict, requests, reference) -> dict[str, Finding]:
+    calls = _template_calls(requests)
+    found: dict[str, Finding] = {}
+    found.update(_diagonal(view, reference))
+    found["2.1"] = _by_function(view, replies, calls, ["edge_kernel"], "2.1")
+    found["2.2"] = _second_derivative(view, replies, calls)
+    found["2.3"] = _blur(view, replies, calls)
+    found["2.4"] = _by_function(view, replies, calls, ["min_kernel_size"], "2.4")
+    found["3"] = _autograd(view, reference)
+    found["4"] = _matmul(view, replies, calls, reference)
+    return found
+
+
+def _squeezed(value) -> np.ndarray | None:
+    """A numeric array with leading axes of length 1 dropped down to 2-D, or None."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+        return None
+    a = value.astype(np.float64)
+    while a.ndim > 2 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim != 2 or not np.all(np.isfinite(a)):
+        return None
+    return a
+
+
+def _arrays(view: View, *, verified: bool = True) -> list[tuple[object, np.ndarray]]:
+    out = []
+    for item, value in view.evidence.arrays(verified=verified):
+        a = _squeezed(value)
+        if a is not None:
+            out.append((item, a))
+    return out
+
+
+def _close(actual: np.ndarray, expected: np.ndarray, printed: bool) -> bool:
+    if actual.shape != expected.shape:
+        return False
+    scale = float(np.abs(expected).max(initial=0.0))
+    tol = 1e-4 * scale + 1e-6 + (5e-5 * max(scale, 1.0) if printed else 0.0)
+    return bool(np.abs(actual - expected).max(initial=0.0) <= tol)
+
+
+def _review(view: View, question: str, cells_of_exercise: bool = False) -> list[str]:
+    """Evidence a person must judge: prose, saved outputs re-execution does not reproduce,
+    cells that fail as broken code."""
+    group = view.group_of(question)
+
+    def here(cell: int) -> bool:
+        return view.in_exercise(cell, group) if cells_of_exercise else \
+            view.within(cell, question)
+
+    out = []
+    prose = view.prose(question)
+    if prose:
+        out.append(f"prose: “{short(prose, 300)}”")
+    rerun = {o.cell: o for o in view.outputs()}
+    for saved in view.outputs(verified=False):
+        if not here(saved.cell):
+            continue
+        again = rerun.get(saved.cell)
+        same = again is not None and " ".join(again.text.split()) == " ".join(saved.text.split())
+        if saved.error and (again is None or again.error != saved.error):
+            out.append(f"cell {saved.cell + 1} has a saved error that re-running does not "
+                       f"give (unverified): {saved.error[0]}: {short(saved.error[1], 120)}")
+        elif saved.text.strip() and not same:
+            out.append(f"cell {saved.cell + 1} has a saved output that re-running does not "
+                       f"give (unverified): {short(saved.text, 160)}")
+    for o in view.outputs():
+        if here(o.cell) and o.error and o.error[0] in BROKEN_CODE:
+            out.append(f"cell {o.cell + 1} does not run: {o.error[0]}: {short(o.error[1], 120)}")
+    return out
+
+
+def _no_answer(view: View, question: str, extra: list[str] = (), *,
+               exercise: bool = False) -> Finding:
+    shown = list(extra) + _review(view, question, exercise)
+    return Finding(question, "review" if shown else "absent", evidence=tuple(shown))
+
+
+# --- 1.1-1.3: the diagonal image and its responses --------------------------------------------
+
+SUBS = ("1.1", "1.2", "1.3")
+RESPONSE_KEYS = {"1.1": "Y_diag", "1.2": "Y_diag_Xt", "1.3": "Y_diag_Kt"}
+
+
+def _diagonal(view: View, reference) -> dict[str, Finding]:
+    K = reference.K
+    region = any(view.in_exercise(c, "1") for c in view.regions.labels) or any(
+        view.group_of(q) == "1" for q in view.regions.prose)
+    arrays = [(item, a) for item, a in _arrays(view)
+              if not region or view.in_exercise(item.cell, "1", item.name)]
+    images = [(item, a) for item, a in arrays if 3 <= min(a.shape) and max(a.shape) <= 128]
+    kernels = [K] + _student_kernels(view, K)
+    best = None
+    for item, X in images:
+        if not region and reference.diagonal_edge_problem(X):
+            continue  # outside a marked exercise only a diagonal image is taken as an answer
+        matched = _responses(view, item, X, arrays, kernels, reference)
+        score = (len(matched), reference.diagonal_edge_problem(X) is None, item.cell)
+        if best is None or score > best[0]:
+            best = (score, item, X, matched)
+    out: dict[str, Finding] = {}
+    if best is None or best[0][0] == 0:
+        extra = [f"an image in cell {best[1].cell + 1} ({_shape(best[2])}), but no response "
+                 "of it under K computed from it"] if best is not None else []
+        for q in SUBS:
+            out[q] = _no_answer(view, q, extra if q == "1.1" else [], exercise=True)
+        return out
+    _, item, X, matched = best
+    image = Answer(Value("X_diag"), "ok", value=X)
+    where = f"the image in cell {item.cell + 1} ({_shape(X)}"
+    where += f", `{item.name}`)" if item.name else ")"
+    used = {id(m[0]) for m in matched.values()}
+    for q in SUBS:
+        if q not in matched:
+            attempt = _attempt(view, q, item, X, arrays, used)
+            if attempt is not None:
+                matched[q] = attempt
+        if q in matched:
+            r_item, Y, how = matched[q]
+            key = RESPONSE_KEYS[q]
+            out[q] = Finding(q, "judge", {"X_diag": image, key: Answer(Value(key), "ok",
+                                                                        value=Y)},
+                             evidence=(where, f"{how} in cell {r_item.cell + 1}"))
+        else:
+            out[q] = _no_answer(view, q, exercise=True)
+    return out
+
+
+def _attempt(view: View, q: str, image_item, X: np.ndarray, arrays, used: set[int]):
+    """An array shown where the notebook says it answers `q` (its own heading or number),
+    after the image, that is no response of it: the student's (wrong) answer."""
+    for item, a in arrays:
+        if id(item) in used or item is image_item or item.cell < image_item.cell:
+            continue
+        if view.label(item.cell, item.name) != q or min(a.shape) < 2:
+            continue
+        if any(a.shape == b.shape and np.allclose(a, b) for b in (X, X.T)):
+            continue
+        used.add(id(item))
+        return item, a, "an array shown as the answer"
+    return None
+
+
+def _shape(a: np.ndarray) -> str:
+    return "x".join(str(n) for n in a.shape)
+
+
+def _student_kernels(view: View, K: np.ndarray) -> list[np.ndarray]:
+    """1x2 kernels the notebook holds other than the section's (a reversed K makes every
+    response wrong, so responses under it are the student's answers too)."""
+    out = []
+    for item, a in _arrays(view):
+        if item.origin == "variable" and a.shape == K.shape and not np.allclose(a, K) and \
+                np.ptp(a) > 0 and not any(np.array_equal(a, b) for b in out):
+            out.append(a)
+    return out[:4]
+
+
+def _responses(view: View, image_item, X: np.ndarray, arrays, kernels, reference) -> dict:
+    """Sub-question -> (item, array, how) for responses of X found in `arrays`: under the
+    section's K first, then under the student's own 1x2 kernels; each array answers one
+    sub-question, preferring the one its place in the notebook names."""
+    used: set[int] = set()
+    out = {}
+    for k, Kc in enumerate(kernels):
+        label = "K" if k == 0 else f"the notebook's kernel {Kc.tolist()}"
+        for q, image, kernel, how in (("1.1", X, Kc, f"corr2d(X, {label})"),
+                                      ("1.2", X.T, Kc, f"corr2d(X.T, {label})"),
+                                      ("1.3", X, Kc.T, f"corr2d(X, {label}.T)")):
+            if q in out:
+                continue
+            try:
+                E = reference.corr2d(image, kernel)
+            except ValueError:
+                continue
+            hits = [(i, item, a) for i, (item, a) in enumerate(arrays)
+                    if i not in used and item is not image_item
+                    and _close(a, E, item.origin == "printed")]
+            if not hits:
+                continue
+            hits.sort(key=lambda h: (_place(view, h[1], q), h[1].cell < image_item.cell,
+                                     h[1].cell))
+            i, item, a = hits[0]
+            used.add(i)
+            out[q] = (item, a, how)
+    return out
+
+
+def _place(view: View, item, q: str) -> int:
+    label = view.label(item.cell, item.name)
+    return 0 if label == q else 2 if label in SUBS else 1
+
+
+# --- functions (2.1, 2.4, 4) ------------------------------------------------------------------
+
+def _replies(replies: dict, fn, calls: list[Call]) -> list[Answer]:
+    """fn's replies to the template's calls, as answers to those calls."""
+    out = []
+    for c in calls:
+        r = replies.get(f"{fn.handle}|{c.key}")
+        if r is None:
+            return []
+        out.append(Answer(c, r.status, r.value, r.message, r.traceback))
+    return out
+
+
+def _fits(name: str, answers: list[Answer]) -> bool:
+    """Do the replies look like answers of this kind (right type and size)?"""
+    ok = [a for a in answers if a.ok]
+    if not ok:
+        return False
+    for a in ok:
+        v = a.value
+        arr = np.asarray(v, dtype=object) if not isinstance(v, np.ndarray) else v
+        if name == "min_kernel_size":
+            if isinstance(v, (bool, str)) or v is None or \
+                    (isinstance(v, np.ndarray) and v.size > 2) or \
+                    (isinstance(v, (list, tuple)) and len(v) > 2):
+                return False
+        elif name in ("edge_kernel", "blur_kernel", "second_derivative_kernel"):
+            if not isinstance(v, np.ndarray) or v.size < 2 or arr.dtype.kind not in "biuf":
+                return False
+        elif name == "kernel_matrix":
+            K, (h, w) = a.args
+            oh, ow = h - K.shape[0] + 1, w - K.shape[1] + 1
+            if not isinstance(v, np.ndarray) or v.size != oh * ow * h * w:
+                return False
+        elif name == "corr2d_matmul":
+            X, K = a.args
+            size = (X.shape[0] - K.shape[0] + 1) * (X.shape[1] - K.shape[1] + 1)
+            if not isinstance(v, np.ndarray) or v.size != size:
+                return False
+    return True
+
+
+def _candidates(view: View, replies: dict, calls: dict, name: str):
+    """(function, its answers, fits) for every function called as `name`, best first."""
+    kind = KINDS[name]
+    found = []
+    for fn in view.functions():
+        answers = _replies(replies, fn, calls[name])
+        if not answers:
+            continue
+        place = 2 if view.within(fn.cell, kind.question, fn.name) else \
+            1 if view.in_exercise(fn.cell, view.group_of(kind.question), fn.name) else 0
+        found.append((fn, answers, _fits(name, answers), place, _hinted(fn, kind)))
+    found.sort(key=lambda f: (f[2], f[3], f[4], f[0].cell), reverse=True)
+    return found
+
+
+def _taken(view: View, replies: dict, calls: dict, name: str, others: list[str]):
+    """The best function of kind `name` that is not a better fit of another kind."""
+    for fn, answers, fits, place, hinted in _candidates(view, replies, calls, name):
+        if not fits:
+            return None
+        better = False
+        for other in others:
+            for ofn, _, ofits, oplace, ohinted in _candidates(view, replies, calls, other):
+                if ofn.handle == fn.handle and ofits and (oplace, ohinted) > (place, hinted):
+                    better = True
+        if not better:
+            return fn, answers
+    return None
+
+
+def _broken(view: View, replies: dict, calls: dict, names: list[str], question: str
+            ) -> list[str]:
+    """Functions about `question` that raised on every input of its kinds: code that does not
+    run, for the instructor."""
+    out = []
+    for fn in view.functions():
+        if not view.within(fn.cell, question, fn.name) and not any(
+                _hinted(fn, KINDS[n]) for n in names):
+            continue
+        tried = [a for n in names for a in _replies(replies, fn, calls[n])]
+        anything = [a for k, a in replies.items() if k.startswith(f"{fn.handle}|")]
+        if tried and all(a.status in ("raised", "timeout", "kernel_died") for a in anything):
+            first = tried[0]
+            out.append(f"`{fn.name}` (cell {fn.cell + 1}) does not run: it raised "
+                       f"{first.value or first.status}: {short(first.message, 120)}")
+    return out
+
+
+def _function_finding(question: str, name: str, fn, answers: list[Answer]) -> Finding:
+    params = ", ".join(fn.params)
+    shown = (f"`{fn.name}({params})` defined in cell {fn.cell + 1}, called with the grader's "
+             f"inputs as `{name}`",)
+    source = renamed(fn.source, fn.name, name) if fn.source and fn.name != name else ""
+    return Finding(question, "judge", {a.request.key: a for a in answers}, shown,
+                   (source,) if source else ())
+
+
+def _by_function(view: View, replies: dict, calls: dict, names: list[str], question: str
+                 ) -> Finding:
+    others = [n for n in KINDS if n not in names and KINDS[n].arity in
+              {KINDS[m].arity for m in names}]
+    for name in names:
+        taken = _taken(view, replies, calls, name, others)
+        if taken:
+            return _function_finding(question, name, *taken)
+    return _no_answer(view, question, _broken(view, replies, calls, names, question))
+
+
+# --- 2.2 and 2.3: kernels in variables too ----------------------------------------------------
+
+def _kernel_variables(view: View, question: str, hint: str) -> list[tuple[object, np.ndarray]]:
+    """Small kernels the notebook assigned where `question` is answered (or named so)."""
+    out = []
+    for item, value in view.evidence.arrays():
+        if item.origin != "variable":
+            continue
+        a = np.asarray(value, dtype=np.float64)
+        while a.ndim > 2 and a.shape[0] == 1:
+            a = a[0]
+        if a.ndim not in (1, 2) or a.size < 3 or max(a.shape) > 7 or not np.all(np.isfinite(a)):
+            continue
+        label = view.label(item.cell, item.name)
+        named = bool(re.search(hint, item.name, re.I))
+        if label == question or (named and (label is None or view.group_of(label) ==
+                                            view.group_of(question))):
+            out.append((item, a, label == question, named))
+    out.sort(key=lambda t: (t[2] and t[3], t[2], t[3], t[0].cell))
+    return [(item, a) for item, a, _, _ in out]
+
+
+def _second_derivative(view: View, replies: dict, calls: dict) -> Finding:
+    fn = _taken(view, replies, calls, "second_derivative_kernel", [])
+    base = None
+    if fn:
+        base = _function_finding("2.2", "second_derivative_kernel", *fn)
+    else:
+        kernels = [(i, a) for i, a in _kernel_variables(view, "2.2", KINDS[
+            "second_derivative_kernel"].hint + r"|k2|stencil") if a.size <= 9 or a.ndim == 2]
+        if kernels:
+            item, W = kernels[-1]
+            req = next(c for c in calls["second_derivative_kernel"]) if \
+                calls["second_derivative_kernel"] else Call("second_derivative_kernel")
+            base = Finding("2.2", "judge", {req.key: Answer(req, "ok", value=W)},
+                           (f"`{item.name}` = {W.tolist()} (cell {item.cell + 1})",))
+    if base is None:
+        return _no_answer(view, "2.2", _broken(view, replies, calls,
+                                               ["second_derivative_kernel"], "2.2"))
+    size = _min_size(view)
+    if size is None:
+        prose = view.prose("2.2")
+        return Finding("2.2", "judge", base.answers, base.evidence + (
+            (f"minimum size in prose: “{short(prose, 200)}”",) if prose else ()),
+            base.source, complete=False)
+    item, value = size
+    answers = {**base.answers, "second_derivative_min_size": Answer(
+        Value("second_derivative_min_size"), "ok", value=value)}
+    return Finding("2.2", "judge", answers, base.evidence + (
+        f"`{item.name}` = {value} (cell {item.cell + 1})",), base.source)
+
+
+def _min_size(view: View):
+    for item in reversed(view.items()):
+        if item.origin != "variable" or not re.search(r"size|min|最小", item.name, re.I):
+            continue
+        label = view.label(item.cell, item.name)
+        if label != "2.2" and not re.search(r"second|deriv|d2", item.name, re.I):
+            continue
+        if isinstance(item.value, (int, float, tuple, list)) and not isinstance(item.value,
+                                                                                bool):
+            return item, item.value
+    return None
+
+
+def _blur(view: View, replies: dict, calls: dict) -> Finding:
+    found = _by_function(view, replies, calls, ["blur_kernel"], "2.3")
+    if found.state == "judge" or found.evidence and "does not run" in " ".join(found.evidence):
+        return found
+    kernels = [(i, a) for i, a in _kernel_variables(view, "2.3", KINDS["blur_kernel"].hint)
+               if a.ndim == 2]
+    if not kernels:
+        return found
+    item, W = kernels[-1]
+    answers = {c.key: Answer(Call("blur_kernel", (W.shape[0], c.args[1]), key=c.key), "ok",
+                             value=W) for c in calls["blur_kernel"]}
+    return Finding("2.3", "judge", answers, (
+        f"a fixed kernel `{item.name}` ({_shape(W)}, cell {item.cell + 1}), judged as the "
+        "blur for its own size",))
+
+
+# --- 3: the autograd error --------------------------------------------------------------------
+
+def _autograd(view: View, reference) -> Finding:
+    region = [c for c in view.regions.labels if view.in_exercise(c, "3")]
+    if not region:
+        region = [i for i, src in enumerate(view.sources)
+                  if re.search(r"\.backward\(|autograd\.grad\(", src)]
+    cells = set(region)
+    candidates: list[tuple[object, str]] = []
+    broken = []
+    for o in view.outputs():
+        if o.cell in cells and o.error:
+            if o.error[0] in BROKEN_CODE:
+                broken.append(f"cell {o.cell + 1} does not run: {o.error[0]}: "
+                              f"{short(o.error[1], 120)}")
+            else:
+                candidates.append((RaisedError(*o.error), f"the error cell {o.cell + 1} "
+                                   "raises"))
+    for item in view.items():
+        if item.cell in cells and isinstance(item.value, RaisedError) and item.origin != "error":
+            candidates.append((item.value, f"the exception in `{item.name or 'a result'}` "
+                               f"(cell {item.cell + 1})"))
+    for o in view.outputs():
+        if o.cell not in cells:
+            continue
+        catches = "except" in view.source(o.cell)
+        for line in o.text.splitlines()[:50]:
+            if line.strip() and (catches or re.search(r"error|exception", line, re.I)):
+                candidates.append((line.strip(), f"printed by cell {o.cell + 1}"))
+    expected = list(reference.autograd_errors()) if hasattr(reference, "autograd_errors") \
+        else []
+    for value, where in candidates:
+        for variant in _variants(value):
+            if _matches(variant, expected):
+                return Finding("3", "judge", {"autograd_error": Answer(
+                    Value("autograd_error"), "ok", value=variant)},
+                    (f"{where}: {short(str(variant), 200)}",))
+    real = [(v, w) for v, w in candidates]
+    if real and not broken:
+        value, where = real[0]
+        return Finding("3", "judge", {"autograd_error": Answer(
+            Value("autograd_error"), "ok", value=_variants(value)[-1])},
+            (f"{where}: {short(str(value), 200)}",))
+    return _no_answer(view, "3", broken)
+
+
+def _variants(value) -> list:
+    """A message as given, and without a label before it ("Error: ...", "报错信息: ...",
+    "RuntimeError grad can ...")."""
+    if isinstance(value, RaisedError):
+        return [value]
+    out = [value]
+    text = value
+    for _ in range(3):
+        match = re.match(r"^[^:：]{1,40}[:：]\s*(.+)$", text)
+        if not match:
+            break
+        text = match.group(1).strip()
+        out.append(text)
+    match = re.match(r"^([A-Za-z_][\w.]*(?:Error|Exception))\s+(.+)$", value)
+    if match:
+        out.append(match.group(2))
+    return out
+
+
+def _matches(value, expected) -> bool:
+    try:
+        said = message(value, "autograd_error")
+    except Feedback:
+        return False
+    return any(said.same_as(etype, text) for _, etype, text in expected)
+
+
+# --- 4: matrix multiplication ----------------------------------------------------------------
+
+def _matmul(view: View, replies: dict, calls: dict, reference) -> Finding:
+    answers, shown, source = {}, [], []
+    for name in ("kernel_matrix", "corr2d_matmul"):
+        taken = _taken(view, replies, calls, name, [n for n in KINDS if n != name
+                                                    and KINDS[n].arity == 2])
+        if taken:
+            f = _function_finding("4", name, *taken)
+            answers.update(f.answers)
+            shown += f.evidence
+            source += f.source
+    if answers:
+        return Finding("4", "judge", answers, tuple(shown), tuple(source))
+    broken = _broken(view, replies, calls, ["kernel_matrix", "corr2d_matmul"], "4")
+    if not broken:
+        inline = _inline_matmul(view, reference)
+        if inline is not None:
+            return inline
+    return _no_answer(view, "4", broken)
+
+
+def _inline_matmul(view: View, reference) -> Finding | None:
+    """A product computed in a cell (not a function) of exercise 4 whose result is corr2d of
+    the notebook's own image and kernel at that point."""
+    for item, Y in _arrays(view):
+        source = view.source(item.cell)
+        if not view.in_exercise(item.cell, "4") or not re.search(
+                r"@|\bmatmul\(|\.mm\(|\.mv\(|einsum\(", source):
+            continue
+        before = [(i, a) for i, a in _arrays(view) if i.origin == "variable"
+                  and i.cell <= item.cell and i is not item]
+        for xi, X in before:
+            for ki, Kc in before:
+                if Kc.shape[0] > X.shape[0] or Kc.shape[1] > X.shape[1] or Kc.size > 25 \
+                        or ki is xi:
+                    continue
+                E = reference.corr2d(X, Kc)
+                if E.shape == Y.shape and _close(Y, E, item.origin == "printed"):
+                    answers = {"corr2d_matmul#inline": Answer(
+                        Call("corr2d_matmul", (X, Kc), key="corr2d_matmul#inline"), "ok",
+                        value=Y)}
+                    return Finding("4", "judge", answers, (
+                        f"a matrix product in cell {item.cell + 1} giving corr2d of "
+                        f"`{xi.name}` and `{ki.name}` (computed inline, no function)",))
+    return None
