@@ -445,7 +445,8 @@ def check(notebook: Path, pack: str | None, exercise: str | None, question: str 
     if result.status != "graded":
         sys.exit(CHECK_NOT_GRADED)
     questions = [q for q in result.questions if question in (None, q.id)]
-    sys.exit(CHECK_OK if all(q.passed for q in questions) else CHECK_FAILED)
+    sys.exit(CHECK_OK if all(q.passed and q.outcome != "review" for q in questions)
+             else CHECK_FAILED)
 
 
 def _check_sandbox(no_sandbox: bool):
@@ -515,7 +516,7 @@ def format_check(r: SubmissionResult, *, color: bool = False,
     for q in questions:
         ran = [c for c in q.checks if not c.outcome.withheld]
         mark = (style("PASS", fg="green") if q.passed else style("FAIL", fg="red")) if ran \
-            else style("HIDE", fg="yellow")
+            else style("READ", fg="yellow") if q.outcome == "review" else style("HIDE", fg="yellow")
         lines.append(f"{mark} {q.id:<5} {q.title}  [{sum(c.points for c in ran):.3g}/"
                      f"{sum(c.max_points for c in ran):.3g}]")
         shown: set[str] = set()

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from nbformat import NotebookNode
 
-from .limits import EVIDENCE_PRINTED_CHARS, NAME_CHARS, TEXT_CHARS
+from .limits import EVIDENCE_PRINTED_CHARS, EVIDENCE_SAVED_CHARS, NAME_CHARS, TEXT_CHARS
 from .printed import arrays_in
 from .wire import RaisedError
 
@@ -151,20 +151,24 @@ def _function(cell: int, name: str, data: Any) -> Function | None:
 def cell_output(cell: int, outputs: Any, *, verified: bool) -> tuple[Output, list[Item]]:
     """One cell's outputs (nbformat output dicts) as text, with the arrays printed in them and
     the error it ended with (for saved outputs, as unverified items)."""
-    text, error = [], None
+    text, error, size = [], None, 0
     for out in outputs if isinstance(outputs, list) else []:
+        if size > EVIDENCE_PRINTED_CHARS:
+            break
         if not isinstance(out, dict):
             continue
         kind = out.get("output_type")
         if kind == "stream" and isinstance(out.get("text"), str):
-            text.append(out["text"])
+            text.append(out["text"][:EVIDENCE_PRINTED_CHARS])
+            size += len(text[-1])
         elif kind in ("execute_result", "display_data"):
             data = out.get("data")
             plain = data.get("text/plain") if isinstance(data, dict) else None
             if isinstance(plain, list):
                 plain = "".join(x for x in plain if isinstance(x, str))
             if isinstance(plain, str):
-                text.append(plain + "\n")
+                text.append(plain[:EVIDENCE_PRINTED_CHARS] + "\n")
+                size += len(text[-1])
         elif kind == "error":
             error = (str(out.get("ename", ""))[:NAME_CHARS], str(out.get("evalue", ""))[:TEXT_CHARS])
     joined = "".join(text)[:EVIDENCE_PRINTED_CHARS]
@@ -177,11 +181,12 @@ def cell_output(cell: int, outputs: Any, *, verified: bool) -> tuple[Output, lis
 
 def saved_outputs(nb: NotebookNode) -> tuple[list[Output], list[Item]]:
     """The outputs saved in the submitted file: unverified evidence."""
-    outputs, items = [], []
+    outputs, items, room = [], [], EVIDENCE_SAVED_CHARS
     for i, cell in enumerate(nb.cells):
-        if cell.get("cell_type") != "code" or not cell.get("outputs"):
+        if cell.get("cell_type") != "code" or not cell.get("outputs") or room <= 0:
             continue
         out, found = cell_output(i, cell.get("outputs"), verified=False)
+        room -= len(out.text) + 200
         outputs.append(out)
         items += found
     return outputs, items

@@ -86,11 +86,13 @@ def __grader_evidence_factory(max_items, max_text, max_chars, max_names):
             handle, {"t": "list", "v": params[:20]}, defaults, star]}]}
 
     def capture(cell, request_id):
-        entries, used = [], 0
-        names = list(namespace)[:max_names]
-        for name in names:
+        entries, used, looked = [], 0, 0
+        for name in list(namespace):
             if name.startswith("_") or name in skip:
-                continue
+                continue  # IPython's own history (_i12, _12) grows with every cell
+            looked += 1
+            if looked > max_names:
+                break
             value = namespace.get(name)
             if type(value) is _types.FunctionType and value.__module__ == "__main__":
                 if functions.get(name) is not value:

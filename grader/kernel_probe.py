@@ -30,7 +30,7 @@ def __grader_probe_factory(max_items, max_text):
         if isinstance(x, float):
             return number(x)
         if isinstance(x, BaseException):
-            return {"t": "exception", "type": type(x).__name__, "message": str(x)[:max_text]}
+            return {"t": "exception", "type": type(x).__name__[:200], "message": str(x)[:max_text]}
         kind = type(x).__module__.split(".")[0]
         if kind in ("torch", "numpy") and hasattr(x, "shape") and hasattr(x, "dtype"):
             if kind == "torch":
@@ -114,7 +114,7 @@ def __grader_probe_factory(max_items, max_text):
             result = target(*args)
         except Exception as exc:  # the student's function failed: report it as data
             trace = _tb.format_exception(type(exc), exc, exc.__traceback__)
-            return reply(rid, {"status": "raised", "type": type(exc).__name__,
+            return reply(rid, {"status": "raised", "type": type(exc).__name__[:200],
                                "message": str(exc)[:max_text],
                                "traceback": "".join(trace[-6:])[-4000:]})
         return reply(rid, safe_encode(result))

@@ -44,6 +44,8 @@ EVIDENCE_PRINTED_CHARS = 20_000
 """Characters of one cell's printed or saved output read for arrays and messages."""
 EVIDENCE_PRINTED_ARRAYS = 16
 """Arrays parsed from one cell's printed or saved output."""
+EVIDENCE_SAVED_CHARS = 2 * MIB
+"""Characters of the submitted file's saved outputs read as (unverified) evidence, in all."""
 NAME_CHARS = 200
 """An exception's or type's name, a display id."""
 TEXT_CHARS = 2_000

@@ -21,6 +21,7 @@ which most numbers agree with their keywords. Pure functions of the notebook's t
 from __future__ import annotations
 
 import ast
+import difflib
 import io
 import re
 import tokenize
@@ -37,6 +38,8 @@ _NUMBERED = [
 ]
 _SUB = re.compile(r"^\W{0,6}(?:[(（]\s*(\d)\s*[)）]|(\d)\s*[)）]|([a-e])\s*[).）]\s)", re.I)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_LIST_ITEM = re.compile(r"^\s{0,3}(\d)[.)]\s+\S")
+"""A plain numbered list item (not bold, not a heading)."""
 _SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s+|(?<=[。！？；])|\n")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -54,6 +57,9 @@ class Vocabulary:
     """Scheme -> {exercise as written: the questions its (1), (2), ... mean}."""
     topics: dict[str, str]
     """Exercise or question -> a regular expression (case-insensitive) of its keywords."""
+    prompts: tuple[str, ...] = ()
+    """The exercises' own sentences, as books print them: a student's copy of one is not an
+    answer."""
 
     def group_of(self, label: str) -> str:
         for group, questions in self.groups.items():
@@ -89,11 +95,14 @@ class Regions:
 def map_notebook(nb: NotebookNode, vocab: Vocabulary) -> Regions:
     topics = {k: re.compile(v, re.I) for k, v in vocab.topics.items()}
     scheme = _scheme(_sections(nb), vocab, topics)
+    prompts = [_plain(p) for p in vocab.prompts]
     numbers, subs = vocab.numberings[scheme], vocab.subs.get(scheme, {})
     regions = Regions(scheme)
     current: str | None = None
     written: str | None = None
     """The exercise as the notebook numbers it (for its (1), (2) sub-questions)."""
+    by_list = False
+    """The current exercise was set by a plain list item (so "2." is the next exercise)."""
     for i, cell in enumerate(nb.cells):
         source = cell.get("source", "")
         if not isinstance(source, str):
@@ -109,12 +118,19 @@ def map_notebook(nb: NotebookNode, vocab: Vocabulary) -> Regions:
         for line, fenced in _lines(source):
             marker = not fenced and bool(_HEADING.match(line) or short or _starts_marked(line))
             if marker:
+                item = _LIST_ITEM.match(line)
                 found = _read_marker(line, vocab, topics, numbers, subs, written, current)
-                if found is not None:
+                listed = _listed_sub(item, line, written, subs, by_list, vocab, topics)
+                if current is not None and listed is not None:
+                    current = listed  # "1. ..." under an exercise's heading: its sub-questions
+                elif found is not None:
+                    if found[1] != written:
+                        by_list = bool(item)
                     current, written = found
                 elif _HEADING.match(line) and not _mentions_exercises(line):
-                    current, written = None, None
-            if current is not None and _is_answer(line, marker=marker):
+                    current, written, by_list = None, None, False
+            if current is not None and _is_answer(line, marker=marker) and \
+                    not _is_prompt(line, prompts):
                 _add_prose(regions, i, _strip_marker(line) if marker else line.strip(), current,
                            vocab, topics)
     return regions
@@ -162,6 +178,20 @@ def _starts_marked(line: str) -> bool:
     head = line.strip()[:24]
     return bool(_SUB.match(head) or any(p.search(head) for p in _NUMBERED[:2])
                 or re.match(r"^\W{0,6}\d{1,2}(?:\.\d{1,2})?(?:[.:：)）]|\*\*)", head))
+
+
+def _listed_sub(item, line: str, written: str | None, subs: dict, by_list: bool,
+                vocab: Vocabulary, topics: dict[str, re.Pattern]) -> str | None:
+    """The sub-question a plain numbered list item means inside an exercise that a heading (not
+    a list item) started, unless its words name another exercise."""
+    if item is None or by_list or written not in subs:
+        return None
+    k = int(item.group(1))
+    if not 0 < k <= len(subs[written]):
+        return None
+    question = subs[written][k - 1]
+    found = {vocab.group_of(t) for t in _topics(line, topics)}
+    return question if not found or vocab.group_of(question) in found else None
 
 
 def _number(line: str) -> str | None:
@@ -219,6 +249,12 @@ def _read_marker(line: str, vocab: Vocabulary, topics: dict[str, re.Pattern],
     found = _topics(line, topics)
     number = _number(line)
     sub = _sub_index(line)
+    if sub is not None and written in subs and sub <= len(subs[written]):
+        # "(2)" or "b)" inside an exercise: its sub-question, unless the line's words name
+        # another exercise ("(3) autograd" in a notebook numbering exercises so)
+        question = subs[written][sub - 1]
+        if not found or vocab.group_of(question) in {vocab.group_of(t) for t in found}:
+            return question, written
     if number is not None and number in numbers:
         label = numbers[number]
         top = number.split(".")[0]
@@ -289,9 +325,30 @@ def _is_answer(line: str, *, marker: bool) -> bool:
         return False
     words = len(re.findall(r"[A-Za-z0-9]+", text)) + len(_CJK.findall(text)) // 2
     math = bool(re.search(r"[=+*/^<>]|\d", text))
+    sentence = bool(re.search(r"[，。；：,;:]\s*\S", text)) or \
+        (words >= 2 and text.endswith((".", "。", "!", "！")))
     if marker:
-        return words > 5 or (math and words >= 1)
+        return words > 5 or (math and words >= 1) or sentence
     return words >= 3 or math
+
+
+def _plain(text: str) -> str:
+    return "".join(re.findall(r"[a-z0-9]+|[\u4e00-\u9fff]", text.lower()))
+
+
+def _is_prompt(line: str, prompts: list[str]) -> bool:
+    """Is the line (nearly) one of the exercises' own sentences?"""
+    text = _plain(_strip_marker(line)[:1000])
+    if len(text) < 8 or len(text) > 300:
+        return False
+    for prompt in prompts:
+        if text in prompt:
+            return True
+        match = difflib.SequenceMatcher(None, text, prompt)
+        kept = sum(b.size for b in match.get_matching_blocks())
+        if match.ratio() >= 0.8 and len(text) - kept <= 1:
+            return True  # nothing of the student's own beyond a character or so
+    return False
 
 
 def _add_prose(regions: Regions, cell: int, text: str, label: str, vocab: Vocabulary,
@@ -316,6 +373,12 @@ def _label_names(regions: Regions, cell: int, source: str, current: str | None,
     comments = _comments(source)
     if not comments:
         return
+    for _, text in comments:
+        comment = text.lstrip("# ")
+        if _number(comment) is not None and _is_answer(comment, marker=True):
+            found = _read_marker(comment, vocab, topics, numbers, subs, written, current)
+            if found is not None:
+                _add_prose(regions, cell, _strip_marker(comment), found[0], vocab, topics)
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

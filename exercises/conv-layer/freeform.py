@@ -6,6 +6,7 @@ Chinese editions' numbering, and keywords in English and Chinese.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -42,6 +43,31 @@ VOCABULARY = Vocabulary(
         "3": r"autograd|auto-?diff|自动求导|自动微分|梯度|gradient|backward|求导",
         "4": r"matri(?:x|ces) multiplication|matrix product|matmul|矩阵乘|unfold|im2col",
     },
+    prompts=(
+        "Construct an image X with diagonal edges.",
+        "What happens if you apply the kernel K in this section to it?",
+        "Design some kernels manually.",
+        "Given a directional vector v = (v1, v2), derive an edge-detection kernel that detects "
+        "edges orthogonal to v, i.e., edges in the direction (v2, -v1).",
+        "Derive a finite difference operator for the second derivative.",
+        "Which structures in images respond most strongly to it?",
+        "How would you design a blur kernel?",
+        "What is the minimum size of a kernel to obtain a derivative of order d?",
+        "When you try to automatically find the gradient for the Conv2D class we created, "
+        "what kind of error message do you see?",
+        "How do you represent a cross-correlation operation as a matrix multiplication by "
+        "changing the input and kernel tensors?",
+        "What is the form of a kernel for the second derivative?",
+        "What is the kernel for an integral?",
+        "构建一个具有对角线边缘的图像X。",
+        "如果将本节中举例的卷积核K应用于X，会发生什么情况？",
+        "手工设计一些卷积核。",
+        "在我们创建的Conv2D自动求导时，有什么错误消息？",
+        "如何通过改变输入张量和卷积核张量，将互相关运算表示为矩阵乘法？",
+        "二阶导数的核的形式是什么？",
+        "积分的核的形式是什么？",
+        "得到d次导数的最小核的大小是多少？",
+    ),
 )
 
 
@@ -55,13 +81,27 @@ class Kind:
     question: str
     hint: str
     """Names that suggest it (a regular expression, case-insensitive)."""
+    forms: tuple[str, ...] = ("as given",)
+    """The ways of passing the template's inputs that a student's function may expect (see
+    FORMS), tried in this order."""
 
+
+FORMS = {
+    "as given": lambda args: args,
+    "v as a tensor": lambda args: (np.asarray(args[0], dtype=np.float64),),
+    "v1, v2": lambda args: tuple(args[0]),
+    "size only": lambda args: args[:1],
+}
+"""How a form passes the template's arguments (a function of v may take v1 and v2 apart, or
+v as a tensor; a blur may take only its size)."""
 
 KINDS = {
-    "edge_kernel": Kind(1, "2.1", r"edge|detect|direction|dir\b|orient|sobel|grad|边缘"),
+    "edge_kernel": Kind(1, "2.1", r"edge|detect|direction|dir\b|orient|sobel|grad|边缘",
+                        ("as given", "v as a tensor", "v1, v2")),
     "min_kernel_size": Kind(1, "2.4", r"size|order|min|最小|尺寸"),
-    "second_derivative_kernel": Kind(0, "2.2", r"second|deriv|lapla|d2"),
-    "blur_kernel": Kind(2, "2.3", r"blur|gauss|smooth|box|mean|avg|average|模糊|平滑|高斯"),
+    "second_derivative_kernel": Kind(0, "2.2", r"second|deriv|lap|d2"),
+    "blur_kernel": Kind(2, "2.3", r"blur|gauss|smooth|box|mean|avg|average|模糊|平滑|高斯",
+                        ("as given", "size only")),
     "kernel_matrix": Kind(2, "4", r"matrix|mat\b|^w$|_w\b|^w_|make_w|unroll|toeplitz|"
                                   r"trans_kernel|kernel_to|conv_mat|weight|circulant"),
     "corr2d_matmul": Kind(2, "4", r"matmul|mm\b|_mm|mm_|by_mat|mat_|_mat|unfold|im2col|gemm"),
@@ -87,14 +127,18 @@ def _hinted(fn, kind: Kind) -> bool:
     return bool(re.search(kind.hint, fn.name, re.I))
 
 
-def _about(view: View, fn, kind: Kind) -> bool:
+def _about(view: View, fn, kind: Kind, form: str) -> bool:
     """Could `fn` be the notebook's answer of this kind? Where it is defined says so, else its
-    name (the section's own functions never are)."""
+    name (the section's own functions never are); another form than the template's only where
+    both say so."""
     if fn.name in SECTION_FUNCTIONS:
         return False
+    placed = view.within(fn.cell, kind.question, fn.name) or \
+        view.in_exercise(fn.cell, view.group_of(kind.question), fn.name)
+    if form != "as given":
+        return placed or _hinted(fn, kind)
     if view.label(fn.cell, fn.name) is not None:
-        return view.within(fn.cell, kind.question, fn.name) or \
-            view.in_exercise(fn.cell, view.group_of(kind.question), fn.name) or _hinted(fn, kind)
+        return placed or _hinted(fn, kind)
     return _hinted(fn, kind) or (not view.marked and kind.arity != 2)
 
 
@@ -105,9 +149,11 @@ def plan(view: View, requests) -> list[Call]:
     out = []
     for fn in view.functions()[-MAX_FUNCTIONS:]:
         for name, kind in KINDS.items():
-            if fn.takes(kind.arity) and _about(view, fn, kind):
-                out += [Call(fn.call_name, c.args, key=f"{fn.handle}|{c.key}")
-                        for c in calls[name]]
+            for form in kind.forms:
+                adapted = [FORMS[form](c.args) for c in calls[name]]
+                if adapted and fn.takes(len(adapted[0])) and _about(view, fn, kind, form):
+                    out += [Call(fn.call_name, args, key=f"{fn.handle}|{form}|{c.key}")
+                            for c, args in zip(calls[name], adapted)]
     return out
 
 
@@ -209,64 +255,168 @@ def _no_answer(view: View, question: str, extra: list[str] = (), *,
 
 SUBS = ("1.1", "1.2", "1.3")
 RESPONSE_KEYS = {"1.1": "Y_diag", "1.2": "Y_diag_Xt", "1.3": "Y_diag_Kt"}
+_RESPONSE_CALL = re.compile(r"corr|conv|correlat|xcorr", re.I)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A 2-D array the notebook showed, and the sub-question its code computes, if it says."""
+
+    item: object
+    array: np.ndarray
+    hint: str | None = None
+
+
+def _shown(view: View, region: bool) -> list[Shown]:
+    """The 2-D arrays verified in exercise 1 (anywhere when the notebook marks no exercise 1),
+    each with the sub-question its code says it computes (corr2d(X.T, K): 1.2)."""
+    out, printed_at = [], {}
+    per_item: dict[int, int] = {}
+    hints: dict[int, tuple] = {}
+    for item, value in view.evidence.arrays():
+        if region and not view.in_exercise(item.cell, "1", item.name):
+            continue
+        a = _squeezed(value)
+        k = per_item.get(id(item), 0)
+        per_item[id(item)] = k + 1
+        if a is None:
+            continue
+        if item.cell not in hints:
+            hints[item.cell] = _code_hints(view.source(item.cell))
+        printed, last, names = hints[item.cell]
+        if item.origin == "printed":
+            n = printed_at.get(item.cell, 0)
+            printed_at[item.cell] = n + 1
+            hint = ("printed", n)
+        elif item.origin == "result":
+            hint = ("last", k)
+        else:
+            hint = ("name", item.name)
+        out.append((item, a, hint))
+    count = {c: n for c, n in printed_at.items()}
+    shown = []
+    for item, a, (where, key) in out:
+        printed, last, names = hints[item.cell]
+        if where == "printed":
+            hint = printed[key] if len(printed) == count[item.cell] else None
+        elif where == "last":
+            hint = last[key] if key < len(last) else None
+        else:
+            hint = names.get(key)
+        shown.append(Shown(item, a, hint))
+    return shown
+
+
+def _code_hints(source: str) -> tuple[list, list, dict]:
+    """What a cell's code says about the responses it shows: the sub-question of each array it
+    prints (in order), of each its last expression displays, and of each name it assigns."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return [], [], {}
+    printed, last, names = [], [], {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            sub = _sub_of(stmt.value)
+            for t in stmt.targets:
+                if isinstance(t, ast.Name) and sub:
+                    names[t.id] = sub
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
+                _call_name(stmt.value.func) == "print":
+            printed += [_sub_of(a) for a in stmt.value.args
+                        if not (isinstance(a, ast.Constant) and isinstance(a.value, str))]
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        value = tree.body[-1].value
+        if not (isinstance(value, ast.Call) and _call_name(value.func) == "print"):
+            last = [_sub_of(e) for e in value.elts] if isinstance(value, ast.Tuple) else \
+                [_sub_of(value)]
+    return printed, last, names
+
+
+def _call_name(func) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else \
+        func.id if isinstance(func, ast.Name) else ""
+
+
+def _sub_of(expr) -> str | None:
+    """1.1, 1.2 or 1.3 for an expression computing a response (which operand is transposed)."""
+    for n in ast.walk(expr):
+        if isinstance(n, ast.Call) and len(n.args) >= 2 and \
+                _RESPONSE_CALL.search(_call_name(n.func)):
+            return "1.3" if _transposed(n.args[1]) else "1.2" if _transposed(n.args[0]) \
+                else "1.1"
+    return None
+
+
+def _transposed(node) -> bool:
+    for n in ast.walk(node):
+        if isinstance(n, ast.Attribute) and n.attr in ("T", "mT"):
+            return True
+        if isinstance(n, ast.Call) and _call_name(n.func) in ("t", "transpose", "permute",
+                                                              "swapaxes"):
+            return True
+    return False
 
 
 def _diagonal(view: View, reference) -> dict[str, Finding]:
     K = reference.K
     region = any(view.in_exercise(c, "1") for c in view.regions.labels) or any(
         view.group_of(q) == "1" for q in view.regions.prose)
-    arrays = [(item, a) for item, a in _arrays(view)
-              if not region or view.in_exercise(item.cell, "1", item.name)]
-    images = [(item, a) for item, a in arrays if 3 <= min(a.shape) and max(a.shape) <= 128]
+    shown = _shown(view, region)
+    images = [s for s in shown if 3 <= min(s.array.shape) and max(s.array.shape) <= 128]
     kernels = [K] + _student_kernels(view, K)
     best = None
-    for item, X in images:
-        if not region and reference.diagonal_edge_problem(X):
+    for s in images:
+        diagonal = reference.diagonal_edge_problem(s.array) is None
+        if not region and not diagonal:
             continue  # outside a marked exercise only a diagonal image is taken as an answer
-        matched = _responses(view, item, X, arrays, kernels, reference)
-        score = (len(matched), reference.diagonal_edge_problem(X) is None, item.cell)
+        matched = _responses(view, s, shown, kernels, reference)
+        score = (len(matched), diagonal, s.item.cell)
         if best is None or score > best[0]:
-            best = (score, item, X, matched)
+            best = (score, s, matched)
     out: dict[str, Finding] = {}
     if best is None or best[0][0] == 0:
-        extra = [f"an image in cell {best[1].cell + 1} ({_shape(best[2])}), but no response "
-                 "of it under K computed from it"] if best is not None else []
+        extra = [f"an image in cell {best[1].item.cell + 1} ({_shape(best[1].array)}), but "
+                 "no response of it under K"] if best is not None else []
         for q in SUBS:
             out[q] = _no_answer(view, q, extra if q == "1.1" else [], exercise=True)
         return out
-    _, item, X, matched = best
+    _, image_shown, matched = best
+    X = image_shown.array
     image = Answer(Value("X_diag"), "ok", value=X)
-    where = f"the image in cell {item.cell + 1} ({_shape(X)}"
-    where += f", `{item.name}`)" if item.name else ")"
+    where = f"the image in cell {image_shown.item.cell + 1} ({_shape(X)}"
+    where += f", `{image_shown.item.name}`)" if image_shown.item.name else ")"
     used = {id(m[0]) for m in matched.values()}
     for q in SUBS:
         if q not in matched:
-            attempt = _attempt(view, q, item, X, arrays, used)
+            attempt = _attempt(view, q, image_shown, shown, used)
             if attempt is not None:
                 matched[q] = attempt
         if q in matched:
-            r_item, Y, how = matched[q]
+            s, how = matched[q]
             key = RESPONSE_KEYS[q]
             out[q] = Finding(q, "judge", {"X_diag": image, key: Answer(Value(key), "ok",
-                                                                        value=Y)},
-                             evidence=(where, f"{how} in cell {r_item.cell + 1}"))
+                                                                        value=s.array)},
+                             evidence=(where, f"{how} in cell {s.item.cell + 1}"))
         else:
             out[q] = _no_answer(view, q, exercise=True)
     return out
 
 
-def _attempt(view: View, q: str, image_item, X: np.ndarray, arrays, used: set[int]):
-    """An array shown where the notebook says it answers `q` (its own heading or number),
-    after the image, that is no response of it: the student's (wrong) answer."""
-    for item, a in arrays:
-        if id(item) in used or item is image_item or item.cell < image_item.cell:
+def _attempt(view: View, q: str, image: Shown, shown: list[Shown], used: set[int]):
+    """An array shown as the answer to `q` (under its own heading or number, or computed as
+    its code says), after the image, that is no response of it: the student's wrong answer."""
+    X = image.array
+    for s in shown:
+        if id(s) in used or s is image or s.item.cell < image.item.cell:
             continue
-        if view.label(item.cell, item.name) != q or min(a.shape) < 2:
+        label = view.label(s.item.cell, s.item.name)
+        if (label if label in SUBS else s.hint) != q or min(s.array.shape) < 2:
             continue
-        if any(a.shape == b.shape and np.allclose(a, b) for b in (X, X.T)):
+        if any(s.array.shape == b.shape and np.allclose(s.array, b) for b in (X, X.T)):
             continue
-        used.add(id(item))
-        return item, a, "an array shown as the answer"
+        used.add(id(s))
+        return s, "an array shown as the answer"
     return None
 
 
@@ -285,48 +435,51 @@ def _student_kernels(view: View, K: np.ndarray) -> list[np.ndarray]:
     return out[:4]
 
 
-def _responses(view: View, image_item, X: np.ndarray, arrays, kernels, reference) -> dict:
-    """Sub-question -> (item, array, how) for responses of X found in `arrays`: under the
-    section's K first, then under the student's own 1x2 kernels; each array answers one
-    sub-question, preferring the one its place in the notebook names."""
-    used: set[int] = set()
-    out = {}
+def _responses(view: View, image: Shown, shown: list[Shown], kernels, reference) -> dict:
+    """Sub-question -> (shown array, how) for responses of the image found among `shown`:
+    under the section's K first, then under the student's own 1x2 kernels. Each array answers
+    one sub-question: first one the notebook says answers it (its heading, number or code),
+    then one shown for the exercise as a whole, then one said to answer another sub-question
+    whose own answer is elsewhere (a cell printing several)."""
+    X = image.array
+    expected = []
     for k, Kc in enumerate(kernels):
         label = "K" if k == 0 else f"the notebook's kernel {Kc.tolist()}"
-        for q, image, kernel, how in (("1.1", X, Kc, f"corr2d(X, {label})"),
-                                      ("1.2", X.T, Kc, f"corr2d(X.T, {label})"),
-                                      ("1.3", X, Kc.T, f"corr2d(X, {label}.T)")):
-            if q in out:
-                continue
+        for q, im, kernel, how in (("1.1", X, Kc, f"corr2d(X, {label})"),
+                                   ("1.2", X.T, Kc, f"corr2d(X.T, {label})"),
+                                   ("1.3", X, Kc.T, f"corr2d(X, {label}.T)")):
             try:
-                E = reference.corr2d(image, kernel)
+                expected.append((q, reference.corr2d(im, kernel), how))
             except ValueError:
                 continue
-            hits = [(i, item, a) for i, (item, a) in enumerate(arrays)
-                    if i not in used and item is not image_item
-                    and _close(a, E, item.origin == "printed")]
-            if not hits:
+    out: dict = {}
+    used: set[int] = set()
+    for rank in (0, 1, 2):
+        for q, E, how in expected:
+            if q in out:
                 continue
-            hits.sort(key=lambda h: (_place(view, h[1], q), h[1].cell < image_item.cell,
-                                     h[1].cell))
-            i, item, a = hits[0]
-            used.add(i)
-            out[q] = (item, a, how)
+            for s in shown:
+                if id(s) in used or s is image or \
+                        not _close(s.array, E, s.item.origin == "printed"):
+                    continue
+                label = view.label(s.item.cell, s.item.name)
+                said = {label} if label in SUBS else {s.hint} & set(SUBS)
+                level = 0 if q in said else 2 if said else 1
+                if level != rank or (level == 2 and not said <= set(out)):
+                    continue
+                used.add(id(s))
+                out[q] = (s, how)
+                break
     return out
-
-
-def _place(view: View, item, q: str) -> int:
-    label = view.label(item.cell, item.name)
-    return 0 if label == q else 2 if label in SUBS else 1
 
 
 # --- functions (2.1, 2.4, 4) ------------------------------------------------------------------
 
-def _replies(replies: dict, fn, calls: list[Call]) -> list[Answer]:
-    """fn's replies to the template's calls, as answers to those calls."""
+def _replies(replies: dict, fn, calls: list[Call], form: str = "as given") -> list[Answer]:
+    """fn's replies to the template's calls (passed in `form`), as answers to those calls."""
     out = []
     for c in calls:
-        r = replies.get(f"{fn.handle}|{c.key}")
+        r = replies.get(f"{fn.handle}|{form}|{c.key}")
         if r is None:
             return []
         out.append(Answer(c, r.status, r.value, r.message, r.traceback))
@@ -349,6 +502,8 @@ def _fits(name: str, answers: list[Answer]) -> bool:
         elif name in ("edge_kernel", "blur_kernel", "second_derivative_kernel"):
             if not isinstance(v, np.ndarray) or v.size < 2 or arr.dtype.kind not in "biuf":
                 return False
+            if name != "second_derivative_kernel" and v.ndim < 2:
+                return False  # a kernel is 2-D (a function of d given v as a tensor is not)
         elif name == "kernel_matrix":
             K, (h, w) = a.args
             oh, ow = h - K.shape[0] + 1, w - K.shape[1] + 1
@@ -363,32 +518,36 @@ def _fits(name: str, answers: list[Answer]) -> bool:
 
 
 def _candidates(view: View, replies: dict, calls: dict, name: str):
-    """(function, its answers, fits) for every function called as `name`, best first."""
+    """(function, its answers, fits, place, hinted, form) for every function called as `name`
+    (in the first form it fits), best first."""
     kind = KINDS[name]
     found = []
     for fn in view.functions():
-        answers = _replies(replies, fn, calls[name])
-        if not answers:
+        tried = [(form, _replies(replies, fn, calls[name], form)) for form in kind.forms]
+        tried = [(form, answers) for form, answers in tried if answers]
+        if not tried:
             continue
+        form, answers = next(((f, a) for f, a in tried if _fits(name, a)), tried[0])
         place = 2 if view.within(fn.cell, kind.question, fn.name) else \
             1 if view.in_exercise(fn.cell, view.group_of(kind.question), fn.name) else 0
-        found.append((fn, answers, _fits(name, answers), place, _hinted(fn, kind)))
+        found.append((fn, answers, _fits(name, answers), place, _hinted(fn, kind), form))
     found.sort(key=lambda f: (f[2], f[3], f[4], f[0].cell), reverse=True)
     return found
 
 
 def _taken(view: View, replies: dict, calls: dict, name: str, others: list[str]):
-    """The best function of kind `name` that is not a better fit of another kind."""
-    for fn, answers, fits, place, hinted in _candidates(view, replies, calls, name):
+    """The best function of kind `name` that is not a better fit of another kind: (function,
+    answers, form) or None."""
+    for fn, answers, fits, place, hinted, form in _candidates(view, replies, calls, name):
         if not fits:
             return None
         better = False
         for other in others:
-            for ofn, _, ofits, oplace, ohinted in _candidates(view, replies, calls, other):
+            for ofn, _, ofits, oplace, ohinted, _ in _candidates(view, replies, calls, other):
                 if ofn.handle == fn.handle and ofits and (oplace, ohinted) > (place, hinted):
                     better = True
         if not better:
-            return fn, answers
+            return fn, answers, form
     return None
 
 
@@ -401,7 +560,8 @@ def _broken(view: View, replies: dict, calls: dict, names: list[str], question: 
         if not view.within(fn.cell, question, fn.name) and not any(
                 _hinted(fn, KINDS[n]) for n in names):
             continue
-        tried = [a for n in names for a in _replies(replies, fn, calls[n])]
+        tried = [a for n in names for form in KINDS[n].forms
+                 for a in _replies(replies, fn, calls[n], form)]
         anything = [a for k, a in replies.items() if k.startswith(f"{fn.handle}|")]
         if tried and all(a.status in ("raised", "timeout", "kernel_died") for a in anything):
             first = tried[0]
@@ -410,10 +570,12 @@ def _broken(view: View, replies: dict, calls: dict, names: list[str], question: 
     return out
 
 
-def _function_finding(question: str, name: str, fn, answers: list[Answer]) -> Finding:
+def _function_finding(question: str, name: str, fn, answers: list[Answer],
+                      form: str = "as given") -> Finding:
     params = ", ".join(fn.params)
+    passed = "" if form == "as given" else f" ({form})"
     shown = (f"`{fn.name}({params})` defined in cell {fn.cell + 1}, called with the grader's "
-             f"inputs as `{name}`",)
+             f"inputs as `{name}`{passed}",)
     source = renamed(fn.source, fn.name, name) if fn.source and fn.name != name else ""
     return Finding(question, "judge", {a.request.key: a for a in answers}, shown,
                    (source,) if source else ())
@@ -421,8 +583,7 @@ def _function_finding(question: str, name: str, fn, answers: list[Answer]) -> Fi
 
 def _by_function(view: View, replies: dict, calls: dict, names: list[str], question: str
                  ) -> Finding:
-    others = [n for n in KINDS if n not in names and KINDS[n].arity in
-              {KINDS[m].arity for m in names}]
+    others = [n for n in KINDS if n not in names]
     for name in names:
         taken = _taken(view, replies, calls, name, others)
         if taken:
@@ -441,7 +602,7 @@ def _kernel_variables(view: View, question: str, hint: str) -> list[tuple[object
         a = np.asarray(value, dtype=np.float64)
         while a.ndim > 2 and a.shape[0] == 1:
             a = a[0]
-        if a.ndim not in (1, 2) or a.size < 3 or max(a.shape) > 7 or not np.all(np.isfinite(a)):
+        if a.ndim not in (1, 2) or a.size < 2 or max(a.shape) > 7 or not np.all(np.isfinite(a)):
             continue
         label = view.label(item.cell, item.name)
         named = bool(re.search(hint, item.name, re.I))
@@ -530,9 +691,10 @@ def _autograd(view: View, reference) -> Finding:
                 candidates.append((RaisedError(*o.error), f"the error cell {o.cell + 1} "
                                    "raises"))
     for item in view.items():
-        if item.cell in cells and isinstance(item.value, RaisedError) and item.origin != "error":
-            candidates.append((item.value, f"the exception in `{item.name or 'a result'}` "
-                               f"(cell {item.cell + 1})"))
+        if item.cell in cells and item.origin != "error":
+            for exc in _exceptions(item.value):
+                candidates.append((exc, f"the exception in `{item.name or 'a result'}` "
+                                   f"(cell {item.cell + 1})"))
     for o in view.outputs():
         if o.cell not in cells:
             continue
@@ -555,6 +717,14 @@ def _autograd(view: View, reference) -> Finding:
             Value("autograd_error"), "ok", value=_variants(value)[-1])},
             (f"{where}: {short(str(value), 200)}",))
     return _no_answer(view, "3", broken)
+
+
+def _exceptions(value) -> list[RaisedError]:
+    if isinstance(value, RaisedError):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [e for v in value for e in _exceptions(v)]
+    return []
 
 
 def _variants(value) -> list:
@@ -589,8 +759,7 @@ def _matches(value, expected) -> bool:
 def _matmul(view: View, replies: dict, calls: dict, reference) -> Finding:
     answers, shown, source = {}, [], []
     for name in ("kernel_matrix", "corr2d_matmul"):
-        taken = _taken(view, replies, calls, name, [n for n in KINDS if n != name
-                                                    and KINDS[n].arity == 2])
+        taken = _taken(view, replies, calls, name, [n for n in KINDS if n != name])
         if taken:
             f = _function_finding("4", name, *taken)
             answers.update(f.answers)

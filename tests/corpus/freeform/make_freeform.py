@@ -1974,6 +1974,390 @@ notebook(
 )
 
 
+# --- second set: styles the first set does not have ----------------------------------------------
+
+# 28 -----------------------------------------------------------------------------------------
+notebook(
+    "en_list_items_under_headings",
+    "English, '## Exercise 1' with the answers as a plain numbered list (1. 2. 3.) in markdown; "
+    "responses only in variables (Y1, Y2, Y3, never printed); exercise 2 with '(a)'-'(d)' "
+    "items; a lambda box blur; the edge detector named `grad_dir`; `im2col_corr` with F.unfold",
+    verdicts("R R R R v R v R R"),
+    [
+        md("# Conv layer exercises"),
+        code("""
+            import torch
+            import torch.nn.functional as F
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        md("## Exercise 1"),
+        code("""
+            X = torch.zeros(8, 8)
+            for i in range(8):
+                X[i, i] = 1.0
+            K = torch.tensor([[1.0, -1.0]])
+            Y1 = d2l.corr2d(X, K)
+            Y2 = d2l.corr2d(X.t(), K)
+            Y3 = d2l.corr2d(X, K.t())
+            """),
+        md("""
+            1. The diagonal line gives a +1/-1 pair in every row.
+            2. X is symmetric, so transposing it changes nothing.
+            3. With K.t() we get vertical differences and the output is 7x8.
+            """),
+        md("## Exercise 2"),
+        md("(a) edge detector for the direction v"),
+        code("""
+            def grad_dir(v):
+                dx = torch.tensor([[0., 0., 0.], [-0.5, 0., 0.5], [0., 0., 0.]])
+                return v[0] * dx + v[1] * dx.T
+            """),
+        md("(b) The second derivative is [1, -2, 1], so at least 3 pixels; the integral is a "
+           "running sum."),
+        md("(c) blur"),
+        code("blur = lambda n, s: torch.ones(n, n) / n ** 2"),
+        md("(d) A derivative of order d needs d+1 points."),
+        md("## Exercise 3"),
+        code(CONV2D_D2L + "\n" + S("""
+            conv = Conv2D((1, 2))
+            try:
+                torch.autograd.grad(conv(X), conv.weight)
+            except RuntimeError as e:
+                print(f"{type(e).__name__}: {e}")
+            """)),
+        md("## Exercise 4"),
+        code("""
+            def im2col_corr(X, K):
+                kh, kw = K.shape
+                cols = F.unfold(X[None, None], (kh, kw))[0]
+                return (K.reshape(1, -1) @ cols).reshape(X.shape[0] - kh + 1, X.shape[1] - kw + 1)
+            """),
+    ],
+    notes={"1.2": "Y2 holds the response (X is symmetric: the same values as Y1, another "
+                  "variable)",
+           "2.2": "prose only", "2.3": "a lambda (n, s) box blur: a blur that ignores sigma",
+           "2.4": "prose only"},
+)
+
+# 29 -----------------------------------------------------------------------------------------
+notebook(
+    "en_no_markdown_at_all",
+    "English code only: no markdown, no numbering; an identity image with three prints; "
+    "`edge_kernel_for(v)`, `min_size(d)`, an uncaught autograd error, `corr2d_matmul`",
+    verdicts("R R R R a a R R R"),
+    [
+        code("""
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        code(CORR2D),
+        code("""
+            X = torch.eye(6)
+            K = torch.tensor([[1.0, -1.0]])
+            print(corr2d(X, K))
+            print(corr2d(X.T, K))
+            print(corr2d(X, K.T))
+            """),
+        code("""
+            def edge_kernel_for(v):
+                v1, v2 = v
+                return torch.tensor([[-v1 - v2, v1], [v2, 0.0]])
+
+            def min_size(d):
+                return d + 1
+            """),
+        code(CONV2D),
+        code("""
+            conv = Conv2D((1, 2))
+            conv(X).backward()
+            """, raises="RuntimeError"),
+        code("""
+            def corr2d_matmul(X, K):
+                h, w = X.shape
+                kh, kw = K.shape
+                oh, ow = h - kh + 1, w - kw + 1
+                W = torch.zeros(oh * ow, h * w)
+                for i in range(oh):
+                    for j in range(ow):
+                        for a in range(kh):
+                            W[i * ow + j, (i + a) * w + j:(i + a) * w + j + kw] = K[a]
+                return (W @ X.reshape(-1)).reshape(oh, ow)
+
+            corr2d_matmul(torch.rand(4, 5), torch.rand(2, 2)).shape
+            """),
+    ],
+    notes={"1.1": "no headings at all: the identity image and its three printed responses",
+           "2.1": "forward differences, v1 * d/dx + v2 * d/dy"},
+)
+
+# 30 -----------------------------------------------------------------------------------------
+notebook(
+    "zh_wenti_subitems",
+    "Chinese, '问题1'..'问题4' headings with '（1）'-'（4）' sub-items; a strict lower "
+    "triangle; a central-difference edge kernel; the size function is a lambda `f`; the autograd "
+    "message from `e.args[0]`; a matmul function that returns the flat vector",
+    verdicts("R R R R R v R R W"),
+    [
+        code("""
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        code(CORR2D_ZH),
+        md("## 问题1：对角线边缘"),
+        code("""
+            X = 1 - torch.triu(torch.ones(5, 5))
+            K = torch.tensor([[1.0, -1.0]])
+            print(corr2d(X, K))
+            """),
+        md("（2）转置 X 之后："),
+        code("print(corr2d(X.T, K))"),
+        md("（3）转置 K 之后："),
+        code("print(corr2d(X, K.T))"),
+        md("## 问题2：手工设计卷积核"),
+        md("（1）方向 v 的边缘检测"),
+        code("""
+            def edge(v):
+                return torch.tensor([[0., -v[1] / 2, 0.],
+                                     [-v[0] / 2, 0., v[0] / 2],
+                                     [0., v[1] / 2, 0.]])
+            """),
+        md("（2）二阶导数"),
+        code("lap = torch.tensor([[1., -2., 1.]])"),
+        md("（3）模糊：用均值滤波，去掉噪声。"),
+        md("（4）d 阶导数"),
+        code("f = lambda d: d + 1"),
+        md("## 问题3：自动求导"),
+        code(CONV2D + "\n" + S("""
+            conv = Conv2D((1, 2))
+            try:
+                conv(X).backward()
+            except RuntimeError as e:
+                print(e.args[0])
+            """)),
+        md("## 问题4：矩阵乘法"),
+        code("""
+            def corr_by_matmul(X, K):
+                h, w = X.shape
+                kh, kw = K.shape
+                oh, ow = h - kh + 1, w - kw + 1
+                W = torch.zeros(oh * ow, h * w)
+                for i in range(oh):
+                    for j in range(ow):
+                        for a in range(kh):
+                            W[i * ow + j, (i + a) * w + j:(i + a) * w + j + kw] = K[a]
+                return W @ X.reshape(-1)
+            """),
+    ],
+    notes={"2.3": "prose only",
+           "4": "returns the flattened result (shape (oh*ow,)), not the (oh, ow) image"},
+)
+
+# 31 -----------------------------------------------------------------------------------------
+notebook(
+    "en_answers_in_code_comments",
+    "English, '# Q1' style headings; 1.2 and 1.3 answered in code comments ('# 1.2: ...'); the "
+    "size for order d given in a comment; numpy-printed responses (`.numpy()`); the matmul "
+    "function calls F.conv2d",
+    verdicts("R v v a a a v a W"),
+    [
+        code("""
+            import torch
+            import torch.nn.functional as F
+            from d2l import torch as d2l
+            """),
+        md("# Q1"),
+        code("""
+            X = torch.triu(torch.ones(6, 6), 2)
+            K = torch.tensor([[1.0, -1.0]])
+            print(d2l.corr2d(X, K).numpy())
+            # 1.2: transposing X moves the edge below the diagonal, the signs flip
+            # 1.3: K.T detects horizontal changes, so the same edge shows up again
+            """),
+        md("# Q2"),
+        code("# 2.4: a derivative of order d needs at least d + 1 pixels"),
+        md("# Q4"),
+        code("""
+            def corr2d_matmul(X, K):
+                return F.conv2d(X[None, None], K[None, None])[0, 0]
+
+            corr2d_matmul(torch.rand(4, 4), torch.rand(2, 2))
+            """),
+    ],
+    notes={"1.2": "a comment only", "1.3": "a comment only", "2.4": "a comment only",
+           "4": "calls a ready-made convolution instead of a matrix product"},
+)
+
+# 32 -----------------------------------------------------------------------------------------
+notebook(
+    "en_transposed_the_wrong_operand",
+    "English, '### 1.1' '### 1.2' '### 1.3' headings; under 1.2 the student transposes K instead "
+    "of X (that response is 1.3's); 1.3 left empty; `second_deriv = [[1, -1]]` (a first "
+    "difference); `order_size = lambda d: 2 * d`",
+    verdicts("R W a a W a W a a"),
+    [
+        code("""
+            import torch
+            from d2l import torch as d2l
+            """),
+        md("### 1.1"),
+        code("""
+            X = torch.ones(7, 7).tril(-1)
+            K = torch.tensor([[1.0, -1.0]])
+            d2l.corr2d(X, K)
+            """),
+        md("### 1.2"),
+        code("d2l.corr2d(X, K.T)"),
+        md("### 1.3"),
+        md("### 2.2"),
+        code("second_deriv = torch.tensor([[1.0, -1.0]])"),
+        md("### 2.4"),
+        code("order_size = lambda d: 2 * d"),
+    ],
+    notes={"1.2": "the response under K.T (1.3's question) given as the answer to 1.2",
+           "1.3": "heading only", "2.2": "[1, -1] is a first difference",
+           "2.4": "2d instead of d+1"},
+)
+
+# 33 -----------------------------------------------------------------------------------------
+notebook(
+    "en_everything_wrong",
+    "English, '## Problem 1'..'## Problem 4'; a horizontal-edge image called diagonal, its "
+    "transposed response right and its K.T response computed on X.T; a typed autograd message "
+    "that is not the one torch gives; `kernel_matrix` returning W transposed",
+    verdicts("W R W a a a a W W"),
+    [
+        code("""
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        code(CORR2D),
+        md("## Problem 1"),
+        code("""
+            X = torch.zeros(6, 6)
+            X[3:, :] = 1    # the diagonal edge
+            K = torch.tensor([[1.0, -1.0]])
+            print('K:', corr2d(X, K))
+            print('X.T:', corr2d(X.T, K))
+            print('K.T:', corr2d(X.T, K.T))
+            """),
+        md("## Problem 3\n\nThe error is:"),
+        code('print("RuntimeError: element 0 of tensors does not require grad and does not '
+             'have a grad_fn")'),
+        md("## Problem 4"),
+        code("""
+            def kernel_matrix(K, shape):
+                h, w = shape
+                kh, kw = K.shape
+                oh, ow = h - kh + 1, w - kw + 1
+                W = torch.zeros(oh * ow, h * w)
+                for i in range(oh):
+                    for j in range(ow):
+                        for a in range(kh):
+                            W[i * ow + j, (i + a) * w + j:(i + a) * w + j + kw] = K[a]
+                return W.T
+            """),
+    ],
+    notes={"1.1": "a horizontal edge: no diagonal",
+           "1.2": "right for the student's image (follow-through)",
+           "1.3": "corr2d(X.T, K.T) instead of corr2d(X, K.T)",
+           "3": "a message typed from memory, not the one autograd gives here",
+           "4": "the transpose of the matrix"},
+)
+
+# 34 -----------------------------------------------------------------------------------------
+notebook(
+    "zh_translated_error_prose",
+    "Chinese, old numbering ('一、'-style avoided: '练习 1'..'练习 4'); responses printed in one "
+    "tuple; autograd answered with the message translated into Chinese (prose); matmul "
+    "explained only; kernels: a Laplacian in code",
+    verdicts("R R R a R a a v v"),
+    [
+        code("""
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        md("## 练习 1"),
+        code("""
+            X = torch.eye(7).flip(0)
+            K = torch.tensor([[1.0, -1.0]])
+            d2l.corr2d(X, K), d2l.corr2d(X.T, K), d2l.corr2d(X, K.T)
+            """),
+        md("## 练习 2\n\n会报错：只能对标量输出隐式地创建梯度。"),
+        md("## 练习 3\n\n把输入展平成向量，把卷积核排成一个稀疏矩阵，两者相乘再变形即可。"),
+        md("## 练习 4"),
+        code("""
+            lap = torch.tensor([[0., 1., 0.], [1., -4., 1.], [0., 1., 0.]])
+            lap
+            """),
+    ],
+    numbering="old",
+    notes={"1.1": "three responses in one tuple result",
+           "3": "the message translated into Chinese: prose",
+           "4": "explained in prose"},
+)
+
+# 35 -----------------------------------------------------------------------------------------
+notebook(
+    "en_function_signatures_vary",
+    "English, current numbering; `edge(v1, v2)` takes the components apart; `blur(size)` has "
+    "no sigma; `min_order_size(d)`; `kmat(K, shape)` right; autograd caught and stored, shown "
+    "with repr in a list",
+    verdicts("a a a R a R R R R"),
+    [
+        code("""
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        md("## 2.1"),
+        code("""
+            def edge(v1, v2):
+                dx = torch.tensor([[0., 0., 0.], [-1., 0., 1.], [0., 0., 0.]])
+                return v1 * dx + v2 * dx.T
+            """),
+        md("## 2.3"),
+        code("""
+            def blur(size):
+                return torch.full((size, size), 1.0 / size ** 2)
+            """),
+        md("## 2.4"),
+        code("""
+            def min_order_size(d):
+                return d + 1
+            """),
+        md("## 3"),
+        code(CONV2D_D2L + "\n" + S("""
+            errors = []
+            try:
+                Conv2D((1, 2))(torch.ones(4, 4)).backward()
+            except RuntimeError as e:
+                errors.append(e)
+            errors
+            """)),
+        md("## 4"),
+        code("""
+            def kmat(K, shape):
+                h, w = shape
+                kh, kw = K.shape
+                oh, ow = h - kh + 1, w - kw + 1
+                W = torch.zeros(oh * ow, h * w)
+                for i in range(oh):
+                    for j in range(ow):
+                        for a in range(kh):
+                            W[i * ow + j, (i + a) * w + j:(i + a) * w + j + kw] = K[a]
+                return W
+            """),
+    ],
+    notes={"2.1": "v passed as two numbers", "2.3": "a box blur of the given size",
+           "3": "the exception kept in a list"},
+)
+
+
 # --- writing ---------------------------------------------------------------------------------
 
 def _output(spec: dict, count: int | None):
