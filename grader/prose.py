@@ -34,14 +34,17 @@ _NUMBERED = [
     re.compile(rf"(?:exercises?|exercise|ex\.?|ques(?:tion)?|q|problem|task|part|练习|习题|题目|题)"
                rf"\s*{_NUMBER}", re.I),
     re.compile(rf"第\s*{_NUMBER}\s*[题问]"),
-    re.compile(rf"^\W{{0,6}}{_NUMBER}(?:[.:：)）\s]|\*\*|$)"),
+    re.compile(rf"^\W{{0,6}}{_NUMBER}(?:[.:：)）、\s]|\*\*|$)"),
 ]
 _SUB = re.compile(r"^\W{0,6}(?:[(（]\s*(\d)\s*[)）]|(\d)\s*[)）]|([a-e])\s*[).）]\s)", re.I)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
-_LIST_ITEM = re.compile(r"^\s{0,3}(\d)[.)]\s+\S")
+_LIST_ITEM = re.compile(r"^\s{0,8}(\d)(?:[.)]\s+|、\s*)\S")
 """A plain numbered list item (not bold, not a heading)."""
 _SENTENCE = re.compile(r"(?<=[.!?。！？；;])\s+|(?<=[。！？；])|\n")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_NOT_AN_ANSWER = re.compile(r"^\W*(?:i\s+)?(?:do\s*n[o']?t\s+know|dont\s+know|not\s+sure|no\s+idea|"
+                            r"todo|tbd|skip(?:ped)?|不知道|不会|略|待补充|待完成)\W*$", re.I)
+"""Lines that say there is no answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,11 @@ def map_notebook(nb: NotebookNode, vocab: Vocabulary) -> Regions:
         if not isinstance(source, str):
             continue
         if cell.get("cell_type") == "code":
+            header = _comment_header(source)
+            if header is not None:  # "# Exercise 2" heading a code cell: a heading
+                found = _read_marker(header, vocab, topics, numbers, subs, written, current)
+                if found is not None:
+                    current, written = found
             if current is not None:
                 regions.labels[i] = current
             _label_names(regions, i, source, current, vocab, topics, numbers, subs, written)
@@ -137,14 +145,27 @@ def map_notebook(nb: NotebookNode, vocab: Vocabulary) -> Regions:
 
 
 def _lines(source: str) -> list[tuple[str, bool]]:
-    """The lines of a markdown text, each with whether it lies in a ``` code block."""
+    """The lines of a markdown text (Chinese numerals of exercise numbers as digits), each
+    with whether it lies in a ``` code block."""
     out, fenced = [], False
     for line in source.splitlines():
         if line.strip().startswith(("```", "~~~")):
             fenced = not fenced
             continue
-        out.append((line, fenced))
+        out.append((_arabic(line), fenced))
     return out
+
+
+_CN_DIGITS = {c: str(i) for i, c in enumerate("一二三四五六七八九", start=1)}
+_CN_NUMBERED = re.compile(r"(练习|习题|问题|题目|第|题)\s*([一二三四五六七八九])")
+_CN_LEADING = re.compile(r"^(\s*[#*\s]*[（(]?)([一二三四五六七八九])(?=[)）、.．])")
+
+
+def _arabic(line: str) -> str:
+    """'练习二', '第三题', '（一）', '四、' with digits; other Chinese text as it is."""
+    line = _CN_NUMBERED.sub(lambda m: m.group(1) + _CN_DIGITS[m.group(2)], line)
+    return _CN_LEADING.sub(lambda m: m.group(1) + _CN_DIGITS[m.group(2)], line).replace(
+        "．", ".")
 
 
 # --- markers -----------------------------------------------------------------------------------
@@ -161,8 +182,8 @@ def _sections(nb: NotebookNode) -> list[tuple[str, str]]:
             parts.append(source)
             continue
         short = len(source.strip().splitlines()) == 1 and len(source.strip()) <= 60
-        for line in source.splitlines():
-            marked = _HEADING.match(line) or short or _starts_marked(line)
+        for line, fenced in _lines(source):
+            marked = not fenced and (_HEADING.match(line) or short or _starts_marked(line))
             found = _number(line) if marked else None
             if found is not None:
                 if number is not None:
@@ -177,14 +198,25 @@ def _sections(nb: NotebookNode) -> list[tuple[str, str]]:
 def _starts_marked(line: str) -> bool:
     head = line.strip()[:24]
     return bool(_SUB.match(head) or any(p.search(head) for p in _NUMBERED[:2])
-                or re.match(r"^\W{0,6}\d{1,2}(?:\.\d{1,2})?(?:[.:：)）]|\*\*)", head))
+                or re.match(r"^\W{0,6}\d{1,2}(?:\.\d{1,2})?(?:[.:：)）、]|\*\*)", head))
+
+
+def _comment_header(source: str) -> str | None:
+    """The first line of a code cell when it is a comment naming an exercise ("# 练习2",
+    "# Exercise 1.3", "# Q4"), else None."""
+    first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
+    if not first.startswith("#"):
+        return None
+    text = first.lstrip("# ")
+    return text if any(p.search(text[:40]) for p in _NUMBERED[:2]) else None
 
 
 def _listed_sub(item, line: str, written: str | None, subs: dict, by_list: bool,
                 vocab: Vocabulary, topics: dict[str, re.Pattern]) -> str | None:
     """The sub-question a plain numbered list item means inside an exercise that a heading (not
     a list item) started, unless its words name another exercise."""
-    if item is None or by_list or written not in subs:
+    indented = len(line) - len(line.lstrip()) >= 2  # a nested list: the item's own parts
+    if item is None or (by_list and not indented) or written not in subs:
         return None
     k = int(item.group(1))
     if not 0 < k <= len(subs[written]):
@@ -312,6 +344,7 @@ def _mentions_exercises(line: str) -> bool:
 def _strip_marker(line: str) -> str:
     text = _HEADING.sub("", line).strip()
     text = re.sub(r"^\W{0,6}(?:\d{1,2}(?:\.\d{1,2})?|[(（]\s*\d\s*[)）]|[a-e]\))\W{0,4}", "", text)
+    text = re.sub(r"^(?:练习|习题|问题|题目|题|第)\s*\d{1,2}\s*[题问]?\W{0,3}", "", text)
     return text.strip()
 
 
@@ -323,13 +356,17 @@ def _is_answer(line: str, *, marker: bool) -> bool:
     text = _strip_marker(line) if marker else line.strip()
     if not text or text.endswith(("?", "？")):
         return False
+    if any(p.fullmatch(text.strip(" *_:：.#")) for p in _NUMBERED[:2]):
+        return False  # "Exercise 2", "练习3": a label
     words = len(re.findall(r"[A-Za-z0-9]+", text)) + len(_CJK.findall(text)) // 2
     math = bool(re.search(r"[=+*/^<>]|\d", text))
     sentence = bool(re.search(r"[，。；：,;:]\s*\S", text)) or \
         (words >= 2 and text.endswith((".", "。", "!", "！")))
+    if _NOT_AN_ANSWER.search(text):
+        return False
     if marker:
         return words > 5 or (math and words >= 1) or sentence
-    return words >= 3 or math
+    return words >= 2 or math
 
 
 def _plain(text: str) -> str:
@@ -375,7 +412,8 @@ def _label_names(regions: Regions, cell: int, source: str, current: str | None,
         return
     for _, text in comments:
         comment = text.lstrip("# ")
-        if _number(comment) is not None and _is_answer(comment, marker=True):
+        if re.match(r"^\W{0,3}\d", comment) and _number(comment) is not None \
+                and _is_answer(comment, marker=True):
             found = _read_marker(comment, vocab, topics, numbers, subs, written, current)
             if found is not None:
                 _add_prose(regions, cell, _strip_marker(comment), found[0], vocab, topics)

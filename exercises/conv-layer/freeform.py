@@ -35,11 +35,13 @@ VOCABULARY = Vocabulary(
                r"|转置\s*X|X\s*转置",
         "1.3": r"transpos\w*\s+(?:the\s+)?(?:kernel\s+)?K\b|\bK\s*\.\s*T\b|\bK\.t\(\)"
                r"|转置\s*K|K\s*转置",
-        "2": r"design\w*\s+kernels?|kernel design|手工|hand-?(?:made|designed)|^\W*kernels\W*$",
+        "2": r"design\w*(?:\s+\w+)?\s+kernels?|kernel design|手工|hand-?(?:made|designed)"
+             r"|^\W*kernels\W*$",
         "2.1": r"direction|方向|orthogonal to v|edges? detector for",
         "2.2": r"second[- ](?:order[- ])?derivative|二阶导|laplac|integral|积分",
         "2.3": r"\bblur|模糊|smooth|平滑|gaussian|高斯",
-        "2.4": r"order[- ]d\b|derivative of order|\bd[- ]?th\b|d\s*阶|d\s*次",
+        "2.4": r"(?:order|degree)[- ](?:of\s+)?d\b|derivative of (?:order|degree)|\bd[- ]?th\b"
+               r"|d\s*阶|d\s*次",
         "3": r"autograd|auto-?diff|自动求导|自动微分|梯度|gradient|backward|求导",
         "4": r"matri(?:x|ces) multiplication|matrix product|matmul|矩阵乘|unfold|im2col",
     },
@@ -133,8 +135,9 @@ def _about(view: View, fn, kind: Kind, form: str) -> bool:
     both say so."""
     if fn.name in SECTION_FUNCTIONS:
         return False
-    placed = view.within(fn.cell, kind.question, fn.name) or \
-        view.in_exercise(fn.cell, view.group_of(kind.question), fn.name)
+    label = view.label(fn.cell, fn.name)
+    placed = view.within(fn.cell, kind.question, fn.name) or (
+        label in view.groups and label == view.group_of(kind.question))
     if form != "as given":
         return placed or _hinted(fn, kind)
     if view.label(fn.cell, fn.name) is not None:
@@ -365,15 +368,16 @@ def _diagonal(view: View, reference) -> dict[str, Finding]:
     shown = _shown(view, region)
     images = [s for s in shown if 3 <= min(s.array.shape) and max(s.array.shape) <= 128]
     kernels = [K] + _student_kernels(view, K)
-    best = None
-    for s in images:
-        diagonal = reference.diagonal_edge_problem(s.array) is None
-        if not region and not diagonal:
-            continue  # outside a marked exercise only a diagonal image is taken as an answer
-        matched = _responses(view, s, shown, kernels, reference)
-        score = (len(matched), diagonal, s.item.cell)
-        if best is None or score > best[0]:
-            best = (score, s, matched)
+    best = _best_image(view, images, shown, kernels, reference, any_image=region)
+    if region and (best is None or best[0][0] == 0):
+        # exercise 1's code may sit after a cell listing every exercise (so labelled
+        # otherwise): a diagonal image with its responses anywhere still answers it
+        everywhere = _shown(view, False)
+        wide = _best_image(view, [s for s in everywhere if 3 <= min(s.array.shape) and
+                                  max(s.array.shape) <= 128], everywhere, kernels, reference,
+                           any_image=False)
+        if wide is not None and wide[0][0] > 0:
+            best, shown = wide, everywhere
     out: dict[str, Finding] = {}
     if best is None or best[0][0] == 0:
         extra = [f"an image in cell {best[1].item.cell + 1} ({_shape(best[1].array)}), but "
@@ -401,6 +405,22 @@ def _diagonal(view: View, reference) -> dict[str, Finding]:
         else:
             out[q] = _no_answer(view, q, exercise=True)
     return out
+
+
+def _best_image(view: View, images: list[Shown], shown: list[Shown], kernels, reference, *,
+                any_image: bool):
+    """(score, image, its responses) of the image with most responses found (a diagonal one
+    first among equals); only diagonal images unless `any_image`."""
+    best = None
+    for s in images:
+        diagonal = reference.diagonal_edge_problem(s.array) is None
+        if not any_image and not diagonal:
+            continue  # outside a marked exercise only a diagonal image is taken as an answer
+        matched = _responses(view, s, shown, kernels, reference)
+        score = (len(matched), diagonal, s.item.cell)
+        if best is None or score > best[0]:
+            best = (score, s, matched)
+    return best
 
 
 def _attempt(view: View, q: str, image: Shown, shown: list[Shown], used: set[int]):
@@ -493,6 +513,11 @@ def _fits(name: str, answers: list[Answer]) -> bool:
         return False
     for a in ok:
         v = a.value
+        if isinstance(v, (list, tuple)) and name != "min_kernel_size":
+            try:  # nested lists of numbers read as an array, as the checks read them
+                v = np.asarray(v, dtype=np.float64)
+            except (ValueError, TypeError):
+                return False
         arr = np.asarray(v, dtype=object) if not isinstance(v, np.ndarray) else v
         if name == "min_kernel_size":
             if isinstance(v, (bool, str)) or v is None or \
@@ -528,7 +553,11 @@ def _candidates(view: View, replies: dict, calls: dict, name: str):
         if not tried:
             continue
         form, answers = next(((f, a) for f, a in tried if _fits(name, a)), tried[0])
-        place = 2 if view.within(fn.cell, kind.question, fn.name) else \
+        label = view.label(fn.cell, fn.name)
+        if label is not None and label not in view.groups and label != kind.question \
+                and not _hinted(fn, kind):
+            continue  # defined for another question (2.1's helper is no answer to 2.4)
+        place = 2 if label == kind.question else \
             1 if view.in_exercise(fn.cell, view.group_of(kind.question), fn.name) else 0
         found.append((fn, answers, _fits(name, answers), place, _hinted(fn, kind), form))
     found.sort(key=lambda f: (f[2], f[3], f[4], f[0].cell), reverse=True)
@@ -675,11 +704,33 @@ def _blur(view: View, replies: dict, calls: dict) -> Finding:
 # --- 3: the autograd error --------------------------------------------------------------------
 
 def _autograd(view: View, reference) -> Finding:
-    region = [c for c in view.regions.labels if view.in_exercise(c, "3")]
-    if not region:
-        region = [i for i, src in enumerate(view.sources)
-                  if re.search(r"\.backward\(|autograd\.grad\(", src)]
-    cells = set(region)
+    """The message of an error a cell raised, printed or kept, in exercise 3 or in a cell
+    asking autograd for a gradient; the first one that is the expected message, else (in
+    exercise 3 when the notebook marks it) the first error as the student's answer."""
+    inner = {c for c in view.regions.labels if view.in_exercise(c, "3")}
+    outer = {i for i, src in enumerate(view.sources) if i not in inner
+             and re.search(r"\.backward\(|autograd\.grad\(", src)}
+    found = {True: _messages(view, inner), False: _messages(view, outer)}
+    expected = list(reference.autograd_errors()) if hasattr(reference, "autograd_errors") \
+        else []
+    for value, where in found[True][0] + found[False][0]:
+        for variant in _variants(value):
+            if _matches(variant, expected):
+                return Finding("3", "judge", {"autograd_error": Answer(
+                    Value("autograd_error"), "ok", value=variant)},
+                    (f"{where}: {short(str(variant), 200)}",))
+    candidates, broken = found[bool(inner)]
+    if candidates and not broken:
+        value, where = candidates[0]
+        return Finding("3", "judge", {"autograd_error": Answer(
+            Value("autograd_error"), "ok", value=_variants(value)[-1])},
+            (f"{where}: {short(str(value), 200)}",))
+    return _no_answer(view, "3", broken)
+
+
+def _messages(view: View, cells: set[int]) -> tuple[list, list[str]]:
+    """(candidate messages with where they are, cells that fail as broken code) in `cells`:
+    errors raised, exceptions kept, lines printed by a cell that catches or names an error."""
     candidates: list[tuple[object, str]] = []
     broken = []
     for o in view.outputs():
@@ -702,21 +753,7 @@ def _autograd(view: View, reference) -> Finding:
         for line in o.text.splitlines()[:50]:
             if line.strip() and (catches or re.search(r"error|exception", line, re.I)):
                 candidates.append((line.strip(), f"printed by cell {o.cell + 1}"))
-    expected = list(reference.autograd_errors()) if hasattr(reference, "autograd_errors") \
-        else []
-    for value, where in candidates:
-        for variant in _variants(value):
-            if _matches(variant, expected):
-                return Finding("3", "judge", {"autograd_error": Answer(
-                    Value("autograd_error"), "ok", value=variant)},
-                    (f"{where}: {short(str(variant), 200)}",))
-    real = [(v, w) for v, w in candidates]
-    if real and not broken:
-        value, where = real[0]
-        return Finding("3", "judge", {"autograd_error": Answer(
-            Value("autograd_error"), "ok", value=_variants(value)[-1])},
-            (f"{where}: {short(str(value), 200)}",))
-    return _no_answer(view, "3", broken)
+    return candidates, broken
 
 
 def _exceptions(value) -> list[RaisedError]:

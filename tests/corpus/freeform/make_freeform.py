@@ -2358,6 +2358,227 @@ notebook(
 )
 
 
+# --- third set: modelled on public students' notebooks ---------------------------------------------
+
+# 36 -----------------------------------------------------------------------------------------
+notebook(
+    "en_prompts_as_headings",
+    "English, the book's questions copied as headings ('# 1. Construct an image X...', "
+    "'## 1.1 What happens if...'); a non-square identity `torch.eye(6, 8)`; an experiment that "
+    "learns a 3x3 kernel with nn.LazyConv2d; a helper that uses `math` without importing it "
+    "(NameError); a normalised directional kernel `make_kernel(v)`; an int [[1, -2, 1]] as K; "
+    "a numpy Gaussian; '2d+1' in long prose; a matmul with F.pad and torch.roll that prints "
+    "its matrix",
+    verdicts("R R R R R R v R R"),
+    [
+        code("""
+            import torch
+            import torch.nn.functional as F
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        md("# 1. Construct an image X with diagonal edges."),
+        code(CORR2D + "\n\n" + S("""
+            K = torch.tensor([[1.0, -1.0]])
+            X = torch.eye(6, 8)
+            X
+            """)),
+        md("## 1.1 What happens if you apply the kernel K in this section to it?"),
+        code("corr2d(X, K)"),
+        md("## 1.2 What happens if you transpose X?"),
+        code("corr2d(X.T, K)"),
+        md("## 1.3 What happens if you transpose K?"),
+        code("corr2d(X, K.T)"),
+        md("# 2. Design some kernels manually."),
+        md("## 2.1 Given a directional vector v = (v1, v2), derive an edge-detection kernel "
+           "that detects edges orthogonal to v, i.e., edges in the direction (v2, -v1)."),
+        code("""
+            pic = torch.roll(X, 1, 1) + X
+            conv = nn.LazyConv2d(1, kernel_size=(3, 3), bias=False, padding=1)
+            for i in range(6):
+                l = ((conv(pic[None, None]) - X[None, None]) ** 2).sum()
+                conv.zero_grad()
+                l.backward()
+                conv.weight.data[:] -= 1e-2 * conv.weight.grad
+            print(f'loss {l.item():.3f}')
+            """),
+        code("""
+            def angle_of(r):
+                return math.degrees(math.atan2(r[1], r[0]))
+
+            def make_kernel(v):
+                v = torch.tensor(v, dtype=torch.float32)
+                u = v / torch.norm(v)
+                d = torch.tensor([[0., 0., 0.], [-0.5, 0., 0.5], [0., 0., 0.]])
+                return u[0] * d + u[1] * d.T
+            """),
+        code("angle_of([1, 1]), make_kernel([1, 1])", raises="NameError"),
+        md("## 2.2 Derive a finite difference operator for the second derivative. What is "
+           "the minimum size of the convolutional kernel associated with it?"),
+        md("The central difference f(x+h) - 2f(x) + f(x-h) over h^2 gives the kernel [1, -2, "
+           "1]; the minimum size is 1x3 (or 3x1). Edges and corners respond most strongly."),
+        code("""
+            K = torch.tensor([[1, -2, 1]])
+            corr2d(torch.arange(6.).reshape(1, 6) ** 2, K)
+            """),
+        md("## 2.3 How would you design a blur kernel? Why might you want to use such a kernel?"),
+        code("""
+            import numpy as np
+
+            def gaussian_kernel(size, sigma):
+                k = np.fromfunction(lambda x, y: np.exp(-((x - (size - 1) / 2) ** 2 +
+                                                          (y - (size - 1) / 2) ** 2)
+                                                        / (2 * sigma ** 2)), (size, size))
+                return k / k.sum()
+
+            blur_kernel = torch.tensor(gaussian_kernel(3, 1.0))
+            print(blur_kernel)
+            """),
+        md("Blurring reduces noise and fine detail before other filters are applied."),
+        md("## 2.4 What is the minimum size of a kernel to obtain a derivative of order d?"),
+        md("With central differences we need d points on each side of the centre, so a kernel "
+           "of size 2d+1 along the direction of the derivative."),
+        md("# 3. When you try to automatically find the gradient for the Conv2D class we "
+           "created, what kind of error message do you see?"),
+        code(CONV2D),
+        code("""
+            x = pic.clone()
+            x.requires_grad = True
+            out = Conv2D(kernel_size=(3, 3))(x)
+            out.backward()
+            """, raises="RuntimeError"),
+        md("# 4. How do you represent a cross-correlation operation as a matrix "
+           "multiplication by changing the input and kernel tensors?"),
+        code("""
+            def corr2d_matmul(pic, K):
+                padded = F.pad(K, (0, pic.shape[1] - K.shape[1], 0, pic.shape[0] - K.shape[0]))
+                rows = []
+                for i in range(pic.shape[0] - K.shape[0] + 1):
+                    for j in range(pic.shape[1] - K.shape[1] + 1):
+                        rows.append(torch.roll(padded, (i, j), (0, 1)).reshape(1, -1))
+                W = torch.cat(rows, dim=0).float()
+                print(W)
+                return (W @ pic.reshape(-1, 1)).reshape(pic.shape[0] - K.shape[0] + 1,
+                                                       pic.shape[1] - K.shape[1] + 1)
+
+            K = torch.tensor([[1, 1], [1, 1]])
+            x = torch.ones(3, 3)
+            (corr2d_matmul(x, K) == corr2d(x, K)).all()
+            """),
+    ],
+    notes={"1.1": "torch.eye(6, 8): a diagonal line in a non-square image",
+           "2.1": "make_kernel(v) (a normalised central-difference derivative along v); the "
+                  "cell calling the helper fails, the function itself runs",
+           "2.2": "an int tensor [[1, -2, 1]] reusing the name K",
+           "2.3": "a numpy Gaussian (size, sigma)", "2.4": "'2d+1' in prose"},
+)
+
+# 37 -----------------------------------------------------------------------------------------
+notebook(
+    "en_bullet_answers_older_numbering",
+    "English, the section's own notes then '### Exercises' as the book's nested list (older "
+    "numbering) with short bullet answers under each question ('* zero matrix.', '* No "
+    "change'); a wrong autograd claim; '* dont know.' for the order-d question, whose line is "
+    "not indented",
+    verdicts("v v v a v a a v v"),
+    [
+        code("""
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        code(CORR2D),
+        md("## Feature map and receptive field\n\n- the feature map is the learned "
+           "representation passed to the next layer\n- the receptive field of an element is "
+           "every input element that can affect it"),
+        md("""
+            ### Exercises
+
+            1. Construct an image X with diagonal edges.
+                1. What happens if you apply the kernel K in this section to it?
+                    * zero matrix.
+                2. What happens if you transpose X?
+                    * No change
+                3. What happens if you transpose K?
+                    * zero matrix.
+
+            2. When you try to automatically find the gradient for the Conv2D class we
+            created, what kind of error message do you see?
+                * I can read `net.weight.grad`; `net.grad` gives `'Conv2d' object has no
+                attribute 'grad'`
+
+            3. How do you represent a cross-correlation operation as a matrix multiplication
+            by changing the input and kernel tensors?
+                * multiply the flattened patches of X by the flattened kernel and sum
+
+            4. Design some kernels manually.
+                1. What is the form of a kernel for the second derivative?
+                    * compute it by hand, or learn it with backpropagation
+                2. What is the kernel for an integral?
+                    * not sure how to make it by hand
+            3. What is the minimum size of a kernel to obtain a derivative of degree d?
+                    * dont know.
+            """),
+    ],
+    numbering="old",
+    notes={"1.1": "'zero matrix.' (prose, and wrong): for the instructor",
+           "3": "a claim about another layer's attribute: prose",
+           "2.4": "'dont know.' is no answer"},
+)
+
+# 38 -----------------------------------------------------------------------------------------
+notebook(
+    "zh_prompt_list_then_code",
+    "Chinese, the whole exercise list copied into one markdown cell (older numbering), then "
+    "all the code after it in unlabelled cells; answers in '答：' lines",
+    verdicts("R R R a R a v R a"),
+    [
+        code("""
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        md("""
+            ## 练习
+
+            1. 构建一个具有对角线边缘的图像X。
+                1. 如果将本节中举例的卷积核K应用于X，会发生什么情况？
+                2. 如果转置X会发生什么？
+                3. 如果转置K会发生什么？
+            2. 在我们创建的Conv2D自动求导时，有什么错误消息？
+            3. 如何通过改变输入张量和卷积核张量，将互相关运算表示为矩阵乘法？
+            4. 手工设计一些卷积核。
+                1. 二阶导数的核的形式是什么？
+                2. 积分的核的形式是什么？
+                3. 得到d次导数的最小核的大小是多少？
+
+            答：4.3 d 次导数至少需要 d+1 个点。
+            """),
+        code("""
+            X = torch.tril(torch.ones(6, 6))
+            K = torch.tensor([[1.0, -1.0]])
+            print(d2l.corr2d(X, K))
+            print(d2l.corr2d(X.T, K))
+            print(d2l.corr2d(X, K.T))
+            """),
+        code(CONV2D_D2L + "\n" + S("""
+            try:
+                Conv2D((1, 2))(X).backward()
+            except RuntimeError as e:
+                print('报错：', e)
+            """)),
+        code("""
+            K2 = torch.tensor([[1.0, -2.0, 1.0]])   # 二阶导数
+            d2l.corr2d(torch.arange(8.).reshape(1, 8) ** 2, K2)
+            """),
+    ],
+    numbering="old",
+    notes={"1.1": "the code follows the copied exercise list, in cells the list does not "
+                  "label",
+           "2.4": "'d+1' in prose ('答：' line)"},
+)
+
+
 # --- writing ---------------------------------------------------------------------------------
 
 def _output(spec: dict, count: int | None):
