@@ -31,9 +31,9 @@ from nbformat import NotebookNode
 
 _NUMBER = r"(\d{1,2}(?:\.\d{1,2})?)"
 _NUMBERED = [
-    re.compile(rf"(?:exercises?|exercise|ex\.?|ques(?:tion)?|q|problem|task|part|练习|习题|题目|题)"
-               rf"\s*{_NUMBER}", re.I),
-    re.compile(rf"第\s*{_NUMBER}\s*[题问]"),
+    re.compile(rf"^\W{{0,6}}(?:exercises?|ex\.?|ques(?:tion)?|q|problem|task|part|练习|习题|问题|"
+               rf"题目|课后题|题)\s*{_NUMBER}", re.I),
+    re.compile(rf"^\W{{0,6}}第\s*{_NUMBER}\s*[题问]"),
     re.compile(rf"^\W{{0,6}}{_NUMBER}(?:[.:：)）、\s]|\*\*|$)"),
 ]
 _SUB = re.compile(r"^\W{0,6}(?:[(（]\s*(\d)\s*[)）]|(\d)\s*[)）]|([a-e])\s*[).）]\s)", re.I)
@@ -148,12 +148,34 @@ def _lines(source: str) -> list[tuple[str, bool]]:
     """The lines of a markdown text (Chinese numerals of exercise numbers as digits), each
     with whether it lies in a ``` code block."""
     out, fenced = [], False
+    counters: dict[int, int] = {}
     for line in source.splitlines():
         if line.strip().startswith(("```", "~~~")):
             fenced = not fenced
             continue
-        out.append((_arabic(line), fenced))
+        if not fenced:
+            line = _renumbered(_arabic(line), counters)
+        out.append((line, fenced))
     return out
+
+
+_ITEM = re.compile(r"^(\s*)(\d{1,2})([.)]\s)")
+
+
+def _renumbered(line: str, counters: dict[int, int]) -> str:
+    """A numbered list item with the number markdown shows (a list written "1. 1. 1." reads
+    1, 2, 3), counting items per indentation within one cell."""
+    match = _ITEM.match(line)
+    if match is None:
+        if line.strip() and not line[:1].isspace():
+            counters.clear()  # text at the margin ends every list
+        return line
+    indent = len(match.group(1).expandtabs(4))
+    for deeper in [k for k in counters if k > indent]:
+        del counters[deeper]
+    number = counters[indent] + 1 if indent in counters else int(match.group(2))
+    counters[indent] = number
+    return f"{match.group(1)}{number}{match.group(3)}{line[match.end():]}"
 
 
 _CN_DIGITS = {c: str(i) for i, c in enumerate("一二三四五六七八九", start=1)}
@@ -244,6 +266,7 @@ def _sub_index(line: str) -> int | None:
 
 
 def _topics(text: str, topics: dict[str, re.Pattern]) -> list[str]:
+    text = re.sub(r"[`$*_]", "", text)  # `X`, $d$, **K**: the words inside count
     return [k for k, rx in topics.items() if rx.search(text)]
 
 
@@ -370,6 +393,7 @@ def _is_answer(line: str, *, marker: bool) -> bool:
 
 
 def _plain(text: str) -> str:
+    text = re.sub(r"\\[A-Za-z]+", "", text)  # LaTeX commands: $\mathbf{v}$ reads v
     return "".join(re.findall(r"[a-z0-9]+|[\u4e00-\u9fff]", text.lower()))
 
 

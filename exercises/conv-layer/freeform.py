@@ -46,28 +46,33 @@ VOCABULARY = Vocabulary(
         "4": r"matri(?:x|ces) multiplication|matrix product|matmul|矩阵乘|unfold|im2col",
     },
     prompts=(
+        # the current English edition
         "Construct an image X with diagonal edges.",
         "What happens if you apply the kernel K in this section to it?",
+        "What happens if you transpose X?", "What happens if you transpose K?",
         "Design some kernels manually.",
         "Given a directional vector v = (v1, v2), derive an edge-detection kernel that detects "
         "edges orthogonal to v, i.e., edges in the direction (v2, -v1).",
-        "Derive a finite difference operator for the second derivative.",
-        "Which structures in images respond most strongly to it?",
-        "How would you design a blur kernel?",
+        "Derive a finite difference operator for the second derivative. What is the minimum "
+        "size of the convolutional kernel associated with it? Which structures in images "
+        "respond most strongly to it?",
+        "How would you design a blur kernel? Why might you want to use such a kernel?",
         "What is the minimum size of a kernel to obtain a derivative of order d?",
         "When you try to automatically find the gradient for the Conv2D class we created, "
         "what kind of error message do you see?",
         "How do you represent a cross-correlation operation as a matrix multiplication by "
         "changing the input and kernel tensors?",
-        "What is the form of a kernel for the second derivative?",
-        "What is the kernel for an integral?",
+        # the older English edition
+        "What is the form of a kernel for the second derivative? What is the kernel for an "
+        "integral? What is the minimum size of a kernel to obtain a derivative of degree d?",
+        # the Chinese edition (d2l-zh)
         "构建一个具有对角线边缘的图像X。",
         "如果将本节中举例的卷积核K应用于X，会发生什么情况？",
-        "手工设计一些卷积核。",
+        "如果转置X会发生什么？", "如果转置K会发生什么？",
         "在我们创建的Conv2D自动求导时，有什么错误消息？",
         "如何通过改变输入张量和卷积核张量，将互相关运算表示为矩阵乘法？",
-        "二阶导数的核的形式是什么？",
-        "积分的核的形式是什么？",
+        "手工设计一些卷积核。",
+        "二阶导数的核的形式是什么？", "积分的核的形式是什么？",
         "得到d次导数的最小核的大小是多少？",
     ),
 )

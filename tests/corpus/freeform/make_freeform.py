@@ -2579,6 +2579,109 @@ notebook(
 )
 
 
+# 39 -----------------------------------------------------------------------------------------
+notebook(
+    "zh_book_list_autonumbered",
+    "Chinese, the book's exercise list pasted as markdown writes it (every item numbered '1.', "
+    "older numbering), with '答：' lines under some questions; the code after it in cells the "
+    "list does not label",
+    verdicts("R R R a v a v v a"),
+    [
+        code("""
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        md("""
+            ## 练习
+
+            1. 构建一个具有对角线边缘的图像 `X`。
+                1. 如果将本节中举例的卷积核 `K` 应用于 `X`，会发生什么情况？
+                1. 如果转置 `X` 会发生什么？
+                1. 如果转置 `K` 会发生什么？
+            1. 在我们创建的 `Conv2D` 自动求导时，有什么错误消息？
+                答：没有报错。
+            1. 如何通过改变输入张量和卷积核张量，将互相关运算表示为矩阵乘法？
+            1. 手工设计一些卷积核：
+                1. 二阶导数的核形式是什么？
+                答：[1, -2, 1]
+                1. 积分的核形式是什么？
+                1. 得到 $d$ 次导数的最小核大小是多少？
+                答：$d+1$
+            """),
+        code("""
+            X = torch.eye(6)
+            K = torch.tensor([[1.0, -1.0]])
+            print(d2l.corr2d(X, K))
+            print(d2l.corr2d(X.T, K))
+            print(d2l.corr2d(X, K.T))
+            """),
+    ],
+    numbering="old",
+    notes={"3": "'没有报错' (no error): a claim, for the instructor",
+           "2.2": "prose", "2.4": "prose"},
+)
+
+# 40 -----------------------------------------------------------------------------------------
+notebook(
+    "en_book_list_autonumbered",
+    "English, the current edition's exercise list as markdown writes it (every item '1.') with "
+    "indented answers under some; after it, `min_size(d)` and `corr2d_matmul` in cells labelled "
+    "by the list's last item",
+    verdicts("v v a a v a R a R"),
+    [
+        code("""
+            import torch
+            from d2l import torch as d2l
+            """),
+        md("""
+            ## Exercises
+
+            1. Construct an image X with diagonal edges.
+                1. What happens if you apply the kernel K in this section to it?
+
+                   The edge shows up as a diagonal of -1 values.
+                1. What happens if you transpose X?
+
+                   Same result for a symmetric image.
+                1. What happens if you transpose K?
+            1. Design some kernels manually.
+                1. Given a directional vector $\\mathbf{v} = (v_1, v_2)$, derive an
+                   edge-detection kernel that detects edges orthogonal to $\\mathbf{v}$.
+                1. Derive a finite difference operator for the second derivative. What is the
+                   minimum size of the convolutional kernel associated with it?
+
+                   [1, -2, 1], so size 3.
+                1. How would you design a blur kernel? Why might you want to use such a kernel?
+                1. What is the minimum size of a kernel to obtain a derivative of order $d$?
+
+                   See the code below.
+            1. When you try to automatically find the gradient for the `Conv2D` class we
+               created, what kind of error message do you see?
+            1. How do you represent a cross-correlation operation as a matrix multiplication by
+               changing the input and kernel tensors?
+            """),
+        code("""
+            def min_size(d):
+                return d + 1
+
+            def corr2d_matmul(X, K):
+                h, w = X.shape
+                kh, kw = K.shape
+                oh, ow = h - kh + 1, w - kw + 1
+                W = torch.zeros(oh * ow, h * w)
+                for i in range(oh):
+                    for j in range(ow):
+                        for a in range(kh):
+                            W[i * ow + j, (i + a) * w + j:(i + a) * w + j + kw] = K[a]
+                return (W @ X.reshape(-1)).reshape(oh, ow)
+            """),
+    ],
+    notes={"1.1": "prose", "1.2": "prose", "2.2": "prose",
+           "2.4": "a function after the list", "4": "a function after the list"},
+)
+
+
 # --- writing ---------------------------------------------------------------------------------
 
 def _output(spec: dict, count: int | None):
