@@ -2271,9 +2271,9 @@ notebook(
 # 34 -----------------------------------------------------------------------------------------
 notebook(
     "zh_translated_error_prose",
-    "Chinese, old numbering ('一、'-style avoided: '练习 1'..'练习 4'); responses printed in one "
-    "tuple; autograd answered with the message translated into Chinese (prose); matmul "
-    "explained only; kernels: a Laplacian in code",
+    "Chinese, old numbering ('练习 1'..'练习 4'); responses printed in one tuple; autograd "
+    "answered with the message translated into Chinese (prose); matmul explained only; "
+    "kernels: a Laplacian in code",
     verdicts("R R R a R a a v v"),
     [
         code("""
