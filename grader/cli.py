@@ -15,6 +15,8 @@ from . import awards as written
 from .discover import NameClash, NothingToGrade, collect
 from .dist import DistError
 from .dist import build as build_dist
+from .environment import problem as environment_problem
+from .freeform import MODES
 from .gradebook import FILENAME, Gradebook, GradebookError
 from .gradescope import run as run_gradescope
 from .kernels import choose, open_backend
@@ -67,6 +69,23 @@ def pack_options(f):
     return click.option("--pack", "pack",
                         help="The pack: an installed pack's name, or a pack's folder (default: "
                              "the one the notebook names, else the only one installed).")(f)
+
+
+def mode_option(f):
+    return click.option(
+        "--mode", type=click.Choice(MODES), default="auto", show_default=True,
+        help="template: answers by the template's names; freeform: answers found wherever the "
+             "notebook shows them (for notebooks that do not follow the template); auto: "
+             "template when the notebook names a pack in its metadata or defines most of the "
+             "template's names, else freeform (when the pack supports it).")(f)
+
+
+def _require_environment(packs: dict[str, Pack], name: str | None) -> None:
+    """Refuse to start when a pack the run may use lacks its kernel modules."""
+    for pack in ([packs[name]] if name in packs else packs.values()):
+        problem = environment_problem(pack.name, pack.requires)
+        if problem:
+            raise click.ClickException(problem)
 
 
 def _size(text: str) -> int:
@@ -179,17 +198,19 @@ def list_packs() -> None:
 @click.option("--student-reports", is_flag=True,
               help="Also write student-report.html per submission: the report to hand back, "
                    "without model answers, hidden checks' details or the seed.")
+@mode_option
 @limit_options
 def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | None,
           seed: int | None, workers: int, scheduler: str | None, regrade: bool, quiet: bool,
           no_forge: bool, roster: Path | None, junit: Path | None, student_reports: bool,
-          **kw) -> None:
+          mode: str, **kw) -> None:
     """Grade notebooks (files, or folders searched for *.ipynb) into --out.
 
     Results are kept in --out/gradebook.sqlite as they come: running the same command again
     after an interruption grades only what is missing or whose file changed."""
     packs = _packs()
     pack, pack_folder = _pick_pack(packs, pack, exercise)
+    _require_environment(packs, pack)
     try:
         jobs = collect(list(paths))
     except (NothingToGrade, NameClash) as exc:
@@ -213,7 +234,7 @@ def grade(paths: tuple[Path, ...], out: Path, pack: str | None, exercise: str | 
     settings = Settings(tuple(str(d) for d in default_pack_dirs()), box,
                         choose(box, forge=not no_forge), limits, pack, seed,
                         extra_packs=(str(pack_folder),) if pack_folder else (),
-                        student_reports=student_reports)
+                        student_reports=student_reports, mode=mode)
     log = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     try:
         summary = grade_batch(jobs, out, settings, packs,
@@ -403,9 +424,10 @@ CHECK_OK, CHECK_FAILED, CHECK_USAGE, CHECK_NOT_GRADED = 0, 1, 2, 3
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the random inputs.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the result as JUnit XML to this file.")
+@mode_option
 @limit_options
 def check(notebook: Path, pack: str | None, exercise: str | None, question: str | None,
-          seed: int | None, junit: Path | None, **kw) -> None:
+          seed: int | None, junit: Path | None, mode: str, **kw) -> None:
     """Check your own notebook before handing it in: the pack's public checks, as the grader
     runs them. Exit status: 0 every check passes, 1 some fail, 2 usage error, 3 the notebook
     could not be run (unreadable, or no sandbox as root)."""
@@ -428,7 +450,7 @@ def check(notebook: Path, pack: str | None, exercise: str | None, question: str 
         sys.exit(CHECK_NOT_GRADED)
     try:
         click.echo(f"Running {notebook} in a fresh kernel...", err=True)
-        result = Grader(student_packs, backend, limits, name).grade(notebook, seed)
+        result = Grader(student_packs, backend, limits, name, mode).grade(notebook, seed)
     finally:
         backend.close()
     if junit is not None:
@@ -437,7 +459,8 @@ def check(notebook: Path, pack: str | None, exercise: str | None, question: str 
     if result.status != "graded":
         sys.exit(CHECK_NOT_GRADED)
     questions = [q for q in result.questions if question in (None, q.id)]
-    sys.exit(CHECK_OK if all(q.passed for q in questions) else CHECK_FAILED)
+    sys.exit(CHECK_OK if all(q.passed and q.outcome != "review" for q in questions)
+             else CHECK_FAILED)
 
 
 def _check_sandbox(no_sandbox: bool):
@@ -531,7 +554,7 @@ def format_check(r: SubmissionResult, *, color: bool = False,
     for q in questions:
         ran = [c for c in q.checks if not c.outcome.withheld]
         mark = (style("PASS", fg="green") if q.passed else style("FAIL", fg="red")) if ran \
-            else style("HIDE", fg="yellow")
+            else style("READ", fg="yellow") if q.outcome == "review" else style("HIDE", fg="yellow")
         lines.append(f"{mark} {q.id:<5} {q.title}  [{sum(c.points for c in ran):.3g}/"
                      f"{sum(c.max_points for c in ran):.3g}]")
         shown: set[str] = set()

@@ -31,8 +31,20 @@ from .packs import Pack
 ENGINE_FILES = ("pyproject.toml", "README.md", "SECURITY.md")
 GRADING_ONLY = ("build_notebooks.py",)
 """Files of a pack's folders that grading does not need (notebooks are left out too)."""
-TORCH_CPU = "torch==2.13.0 --extra-index-url https://download.pytorch.org/whl/cpu"
-"""How CI machines that are not this project's install the pinned CPU build of torch."""
+TORCH_CPU = ("torch==2.13.0 torchvision==0.28.0 --extra-index-url "
+             "https://download.pytorch.org/whl/cpu")
+"""How CI machines that are not this project's install the pinned CPU build of torch (and the
+torchvision made for it, whose +cpu build needs no shim)."""
+COURSE_NO_DEPS = "python -m pip install --no-deps d2l==1.0.3"
+"""d2l pins ancient numpy/pandas/matplotlib: installed without them (the `course` extra has
+what it needs)."""
+
+
+def install_commands(engine: str = "./grader-engine", python: str = "python") -> list[str]:
+    """The grader with the course's kernel packages (see the README, "The kernel
+    environment")."""
+    return [f"{python} -m pip install '{engine}[course]' {TORCH_CPU}",
+            COURSE_NO_DEPS.replace("python", python, 1)]
 
 
 class DistError(ValueError):
@@ -97,6 +109,8 @@ def _public_pack(pack: Pack, dest: Path) -> None:
              'checks = "checks"', 'probes = "probes.py"', 'reference = "reference"']
     if pack.prelude:
         lines.append(f"prelude = {json.dumps(pack.prelude)}")
+    if pack.requires:
+        lines += ["", "[environment]", f"requires = {json.dumps(list(pack.requires))}"]
     for q in raw.get("questions", []):
         lines += ["", "[[questions]]", f"id = {json.dumps(q['id'])}",
                   f"title = {json.dumps(q['title'])}", f"points = {q['points']}"]
@@ -155,7 +169,7 @@ def _classroom(pack: Pack, student: Path, points: dict[str, float]) -> None:
         "    steps:\n      - uses: actions/checkout@v4\n"
         "      - uses: actions/setup-python@v5\n        with:\n          python-version: '3.11'\n"
         "      - name: Install the grader\n"
-        f"        run: python -m pip install ./grader-engine {TORCH_CPU}\n"
+        f"        run: {' && '.join(install_commands())}\n"
         + "".join(steps)
         + "      - name: Autograding Reporter\n"
         "        uses: classroom-resources/autograding-grading-reporter@v1\n"
@@ -186,7 +200,7 @@ run at all. `--question 2.1` checks one question.
 Install the grader once (Python 3.11; `grader-engine/` is in this folder):
 
 ```sh
-python -m pip install ./grader-engine {TORCH_CPU}
+{chr(10).join(install_commands())}
 ```
 
 On your own machine your notebook runs without a sandbox (it is your code); the check says so.
@@ -210,7 +224,7 @@ apt-get update
 DEBIAN_FRONTEND=noninteractive apt-get install -y python3.11 python3.11-venv
 python3.11 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --upgrade pip
-/autograder/venv/bin/python -m pip install /autograder/source/grader-engine {torch}
+{install}
 ln -sf /autograder/venv/bin/grader /usr/local/bin/grader
 """
 
@@ -233,7 +247,9 @@ exit 0
 def _gradescope_zip(pack: Pack, engine_root: Path, dest: Path) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        _add_text(z, "setup.sh", _SETUP.format(torch=TORCH_CPU), executable=True)
+        _add_text(z, "setup.sh", _SETUP.format(install="\n".join(install_commands(
+            "/autograder/source/grader-engine", "/autograder/venv/bin/python"))),
+            executable=True)
         _add_text(z, "run_autograder", _RUN, executable=True)
         for base, prefix in ((engine_root / "grader", "grader-engine/grader"),
                              (pack.root, "pack"), (pack.reference_dir, "pack/reference")):

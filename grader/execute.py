@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import nbformat
 from nbformat import NotebookNode
 
+from .capture import Capture
 from .client import TIMEOUT_ENAME, CappedClient
+from .evidence import Evidence
 from .extract import Extractor
 from .kernels import Backend, Kernel, KernelStartError
 from .limits import (
@@ -50,13 +53,23 @@ class Execution:
     peak_memory: int | None = None
     infrastructure_error: str = ""
     """Set when not even the first kernel could start: the grader's fault, not the student's."""
+    evidence: Evidence | None = None
+    """What the notebook showed, cell by cell (free-form grading only)."""
+
+
+Plan = Callable[[Evidence], list[Request]]
+"""Free-form grading: the requests to make once the cells have run, from what they showed."""
 
 
 async def execute_submission(nb: NotebookNode, requests: list[Request], *, backend: Backend,
-                             limits: Limits, prelude: str = "") -> Execution:
+                             limits: Limits, prelude: str = "", plan: Plan | None = None
+                             ) -> Execution:
     """Run every code cell of `nb`, then resolve `requests` against the kernel. `prelude` is
-    run silently first in each kernel (e.g. imports every submission makes anyway)."""
-    return await Session(nb, requests, backend=backend, limits=limits, prelude=prelude).run()
+    run silently first in each kernel (e.g. imports every submission makes anyway). With
+    `plan`, evidence is captured after every cell (grader/capture.py) and the requests `plan`
+    makes of it are resolved too."""
+    return await Session(nb, requests, backend=backend, limits=limits, prelude=prelude,
+                         plan=plan).run()
 
 
 class Session:
@@ -64,7 +77,7 @@ class Session:
     and the extraction of its answers."""
 
     def __init__(self, nb: NotebookNode, requests: list[Request], *, backend: Backend,
-                 limits: Limits, prelude: str = "") -> None:
+                 limits: Limits, prelude: str = "", plan: Plan | None = None) -> None:
         self.nb = nb
         self.backend = backend
         self.limits = limits
@@ -77,6 +90,8 @@ class Session:
         self.deadline = 0.0
         self.room = SUBMISSION_TEXT_CHARS
         """Characters of output and traceback still kept for this run's cells."""
+        self.plan = plan
+        self.capture = Capture() if plan is not None else None
 
     async def run(self) -> Execution:
         self.deadline = time.monotonic() + self.limits.notebook_timeout
@@ -111,6 +126,9 @@ class Session:
                 break
         result.answers = self.extractor.answers
         result.events += self.extractor.events
+        if self.capture is not None:
+            result.evidence = self.capture.evidence
+            result.notes += self.capture.notes
         return result
 
     async def _close(self, kernel: Kernel) -> None:
@@ -150,6 +168,9 @@ class Session:
                     status, _, _ = await client.run_code(self.prelude, limits.cell_timeout)
                     if status in ("died", "hung"):
                         raise KernelStartError("the kernel died while running the pack's prelude")
+                if self.capture is not None and await self.capture.setup(client,
+                                                                         limits.cell_timeout):
+                    return "capture"
                 ready = True
                 return await self._run_cells(client, work, replies)
         except Exception as exc:  # noqa: BLE001
@@ -164,6 +185,8 @@ class Session:
                          replies: dict[int, dict]) -> str | None:
         runs: list[CellRun] = []
         self.room = SUBMISSION_TEXT_CHARS
+        if self.capture is not None:
+            self.capture.restart()
         for idx in self.code:
             if idx in self.excluded:
                 runs.append(CellRun(idx, "excluded", evalue=self.excluded[idx]))
@@ -197,7 +220,14 @@ class Session:
                                           "new kernel without it.")
                 self.result.cells = runs
                 return status
+            if self.capture is not None and await self.capture.after_cell(
+                    client, idx, cell, min(self.limits.cell_timeout, remaining)):
+                self.result.cells = runs
+                return "capture"
         self.result.cells = runs
+        if self.plan is not None and self.capture is not None:
+            self.extractor.pending += self.plan(self.capture.evidence)
+            self.plan = None  # planned once: a re-run asks what is still pending
         return await self.extractor.ask(client, self.limits.cell_timeout, self.deadline)
 
 

@@ -30,7 +30,7 @@ def __grader_probe_factory(max_items, max_text):
         if isinstance(x, float):
             return number(x)
         if isinstance(x, BaseException):
-            return {"t": "exception", "type": type(x).__name__, "message": str(x)[:max_text]}
+            return {"t": "exception", "type": type(x).__name__[:200], "message": str(x)[:max_text]}
         kind = type(x).__module__.split(".")[0]
         if kind in ("torch", "numpy") and hasattr(x, "shape") and hasattr(x, "dtype"):
             if kind == "torch":
@@ -94,9 +94,17 @@ def __grader_probe_factory(max_items, max_text):
         rid = request["id"]
         namespace = get_ipython().user_ns  # noqa: F821 (IPython's own global)
         name = request["name"]
-        if name not in namespace:
+        if name.startswith("<fn ") and name.endswith(">"):
+            # A function free-form capture kept (grader/kernel_evidence.py), by its handle.
+            kept = namespace.get("__grader_functions__")
+            kept = kept if type(kept) is dict else {}
+            if name[4:-1] not in kept:
+                return reply(rid, {"status": "missing"})
+            target = kept[name[4:-1]]
+        elif name not in namespace:
             return reply(rid, {"status": "missing"})
-        target = namespace[name]
+        else:
+            target = namespace[name]
         if request["kind"] == "value":
             return reply(rid, safe_encode(target))
         if not callable(target):
@@ -106,7 +114,7 @@ def __grader_probe_factory(max_items, max_text):
             result = target(*args)
         except Exception as exc:  # the student's function failed: report it as data
             trace = _tb.format_exception(type(exc), exc, exc.__traceback__)
-            return reply(rid, {"status": "raised", "type": type(exc).__name__,
+            return reply(rid, {"status": "raised", "type": type(exc).__name__[:200],
                                "message": str(exc)[:max_text],
                                "traceback": "".join(trace[-6:])[-4000:]})
         return reply(rid, safe_encode(result))

@@ -30,6 +30,22 @@ PROBE_ITEMS = 1_000_000
 """Elements of one array (or items of one list) the kernel encodes in a reply."""
 PROBE_TEXT = 100_000
 """Characters of one string the kernel encodes in a reply."""
+EVIDENCE_ITEMS = 16_384
+"""Elements of one array kept as free-form evidence (a 128x128 image); larger ones are skipped."""
+EVIDENCE_TEXT = 4_000
+"""Characters of one string kept as free-form evidence."""
+EVIDENCE_CHARS = 1 * MIB
+"""Characters of the evidence captured after one cell; what does not fit is left out."""
+EVIDENCE_NAMES = 2_000
+"""Names of the kernel's namespace looked at after each cell."""
+EVIDENCE_TOTAL_CHARS = 16 * MIB
+"""Characters of evidence captured for a whole submission; beyond it, capture stops."""
+EVIDENCE_PRINTED_CHARS = 20_000
+"""Characters of one cell's printed or saved output read for arrays and messages."""
+EVIDENCE_PRINTED_ARRAYS = 16
+"""Arrays parsed from one cell's printed or saved output."""
+EVIDENCE_SAVED_CHARS = 2 * MIB
+"""Characters of the submitted file's saved outputs read as (unverified) evidence, in all."""
 NAME_CHARS = 200
 """An exception's or type's name, a display id."""
 TEXT_CHARS = 2_000

@@ -19,9 +19,7 @@ from .wire import Request
 
 PACKS_ENV = "GRADER_PACKS"
 _KEYS = {"name", "title", "checks", "hidden", "withheld", "acceptable", "probes", "reference",
-         "template",
-         "prelude", "questions",
-         "written"}
+         "template", "prelude", "questions", "written", "environment", "freeform"}
 
 
 class PackError(ValueError):
@@ -71,6 +69,12 @@ class Pack:
     """Checks run only when the instructor grades (`hidden = "..."` in pack.toml)."""
     withheld: tuple[Withheld, ...] = ()
     """Hidden checks a student's copy of the pack lists but does not have (`[[withheld]]`)."""
+    requires: tuple[str, ...] = ()
+    """Modules the kernel must be able to import (`[environment] requires = [...]`); see
+    grader/environment.py."""
+    freeform_path: Path | None = None
+    """The pack's finders for free-form notebooks (`freeform = "freeform.py"`, the default when
+    that file exists); None: the pack grades template notebooks only."""
     acceptable: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict, hash=False,
                                                               compare=False)
     """(answer, mutant) -> why `grader audit` may let that wrong-looking answer keep its
@@ -196,6 +200,10 @@ def load_pack(root: Path) -> Pack:
                               float(w.get("weight", 1.0))) for w in data.get("withheld", []))
     if any(w.question not in ids for w in withheld):
         raise PackError(f"{where}: a [[withheld]] check names an unknown question")
+    requires = _environment(data.get("environment", {}), where)
+    freeform = root / data.get("freeform", "freeform.py")
+    if "freeform" in data and not freeform.is_file():
+        raise PackError(f"{where}: its freeform finders {freeform} do not exist")
     pack = Pack(name=name, title=data.get("title", name), root=root.resolve(),
                 checks_dir=(root / data.get("checks", "checks")).resolve(),
                 probes_path=(root / data.get("probes", "probes.py")).resolve(),
@@ -203,7 +211,8 @@ def load_pack(root: Path) -> Pack:
                 prelude=data.get("prelude", ""),
                 template=(root / data["template"]).resolve() if "template" in data else None,
                 hidden_dir=(root / data["hidden"]).resolve() if "hidden" in data else None,
-                withheld=withheld, acceptable=_acceptable(data, where))
+                withheld=withheld, acceptable=_acceptable(data, where), requires=requires,
+                freeform_path=freeform.resolve() if freeform.is_file() else None)
     for p, what in ((pack.checks_dir, "checks folder"), (pack.probes_path, "probes.py"),
                     (pack.reference_dir, "reference folder"),
                     (pack.hidden_dir, "hidden checks folder")):
@@ -223,6 +232,23 @@ def _acceptable(data: dict, where: str) -> dict[tuple[str, str], str]:
             raise PackError(f"{where}: [[acceptable]] {key[0]} {key[1]} needs a reason")
         out[key] = reason
     return out
+
+
+def _environment(table, where: str) -> tuple[str, ...]:
+    """`[environment] requires = ["module", ...]`: top-level module names."""
+    if not isinstance(table, dict) or set(table) - {"requires"}:
+        raise PackError(f"{where}: [environment] takes one key, requires = [\"module\", ...]")
+    requires = table.get("requires", [])
+    if not isinstance(requires, list) or not all(
+            isinstance(m, str) and m.replace("_", "a").replace(".", "a").isalnum()
+            for m in requires):
+        raise PackError(f"{where}: [environment] requires must be a list of module names")
+    return tuple(requires)
+
+
+def model_answers(pack: Pack) -> dict[str, str]:
+    """The pack's model answers by key (written answers' tags, review-<question>)."""
+    return _model_answers(pack.reference_dir / "model_answers.toml")
 
 
 def _model_answers(path: Path) -> dict[str, str]:

@@ -13,12 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from . import freeform as ff
+from .environment import problem as environment_problem
 from .execute import execute_submission
 from .judge import run_checks
 from .kernels import Backend
 from .limits import RESULT_BYTES, Limits
+from .magics import without_magics
 from .notebook import NotebookError, Submission, read_submission
-from .packs import Pack, PackError, choose
+from .packs import Pack, PackError, choose, load_module, model_answers
 from .results import CheckOutcome, SubmissionResult, bounded
 from .score import score_questions, written_results
 
@@ -33,6 +36,8 @@ class Grader:
     limits: Limits
     pack: str | None = None
     """The pack to grade with; None: the one the notebook names, else the only one."""
+    mode: str = "auto"
+    """template, freeform, or auto (see grader.freeform.choose_mode)."""
     _placeholders: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def grade(self, path: Path, run_seed: int) -> SubmissionResult:
@@ -62,32 +67,66 @@ class Grader:
             pack = choose(self.packs, self.pack, sub.pack_name)
         except (NotebookError, PackError) as exc:
             return self._unreadable(str(exc), base)
+        missing = environment_problem(pack.name, pack.requires)
+        if missing:
+            return self._unreadable(missing, base, pack)
         seed = base["seed"] = derive_seed(run_seed, sub.sha256)
         timings = {"read": time.monotonic() - started}
         requests = pack.requests(np.random.default_rng(seed))
+        nb, skipped = without_magics(sub.nb)
+        mode = ff.choose_mode(self.mode, pack, nb, sub.pack_name is not None)
+        finders = ff.load_finders(pack) if mode == "freeform" else None
+        plan = None
+        if finders is not None:
+            skipped.insert(0, FREEFORM_NOTE)
+
+            def plan(evidence):
+                return ff.plan_requests(finders, ff.build_view(nb, sub.nb, evidence, finders),
+                                        requests)
 
         t0 = time.monotonic()
-        execution = asyncio.run(execute_submission(sub.nb, requests, backend=self.backend,
-                                                   limits=self.limits, prelude=pack.prelude))
+        execution = asyncio.run(execute_submission(
+            nb, requests if finders is None else [], backend=self.backend, limits=self.limits,
+            prelude=pack.prelude, plan=plan))
         timings["execute"] = time.monotonic() - t0
         if execution.infrastructure_error:
             return self._unreadable(execution.infrastructure_error, base, pack)
         t0 = time.monotonic()
-        code = tuple(c.source for c in sub.nb.cells if c.cell_type == "code")
-        outcomes, problems = run_checks(pack, execution.answers, seed, code)
+        code = tuple(c.source for c in nb.cells if c.cell_type == "code")
+        if finders is None:
+            outcomes, problems = run_checks(pack, execution.answers, seed, code)
+            questions = score_questions(pack, outcomes,
+                                        written_results(pack, self._written(pack, sub)))
+        else:
+            view = ff.build_view(nb, sub.nb, execution.evidence, finders)
+            findings = ff.find_answers(finders, view, execution.answers, requests,
+                                       self._reference(pack))
+            outcomes, problems = run_checks(pack, ff.answers_for_checks(requests, findings),
+                                            seed, code + ff.extra_source(findings))
+            texts = {w.tag: view.prose(w.question) or None for w in pack.written}
+            questions = ff.questions(pack, outcomes, findings, written_results(pack, texts),
+                                     model_answers(pack))
         problems += execution.notes
         timings["checks"] = time.monotonic() - t0
-        texts = self._written(pack, sub)
-        questions = score_questions(pack, outcomes, written_results(pack, texts))
         problems += [f"check error in {c.outcome.question} ({c.outcome.name}): {c.outcome.answer}"
                      for q in questions for c in q.checks if c.outcome.check_error]
         timings["total"] = time.monotonic() - started
         return bounded(SubmissionResult(
             status="graded", pack=pack.name, sha256=sub.sha256, questions=questions,
-            cells=tuple(execution.cells), events=tuple(execution.events),
+            cells=tuple(execution.cells), events=tuple(skipped + execution.events),
             problems=tuple(problems), execution_time=round(timings["total"], 3),
             timings={k: round(v, 3) for k, v in timings.items()},
-            peak_memory=execution.peak_memory, **base), RESULT_BYTES)
+            peak_memory=execution.peak_memory, mode=mode, **base), RESULT_BYTES)
+
+    @staticmethod
+    def _reference(pack: Pack):
+        """The pack's reference for its finders: the whole solution where it is here (an
+        instructor's pack), else its public part (a student's copy)."""
+        solution = pack.reference_dir / "solution.py"
+        if solution.exists():
+            return load_module(solution, pack.module_name("reference"))
+        public = pack.public_reference
+        return load_module(public, pack.module_name("public")) if public else None
 
     def _unreadable(self, error: str, base: dict, pack: Pack | None = None) -> SubmissionResult:
         try:
@@ -117,6 +156,11 @@ class Grader:
             else:
                 out[item.tag] = text
         return out
+
+
+FREEFORM_NOTE = ("Graded free-form: the notebook does not follow the template (no grader "
+                 "metadata, few of its names), so answers were found from what its cells "
+                 "showed; saved outputs count only as evidence for the instructor.")
 
 
 def not_graded(pack: Pack | None, error: str, **fields) -> SubmissionResult:

@@ -14,10 +14,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA = 2
+SCHEMA = 3
 """Version of the dict layout written by `to_dict`. Bump it when a field is renamed or its
 meaning changes, and teach `from_dict` to read the previous layout. 2 added
-`CheckOutcome.figures` and `CheckOutcome.figure_notes`."""
+`CheckOutcome.figures` and `CheckOutcome.figure_notes`; 3 added `QuestionResult.outcome` and
+`.evidence` and `SubmissionResult.mode` (free-form grading)."""
+
+OUTCOMES = ("right", "wrong", "review", "absent")
+"""A question's outcome: verified right by a check, wrong (a check ran on the answer and
+failed), review (evidence a person must judge), absent (nothing answers it)."""
 
 
 class ResultFormatError(ValueError):
@@ -132,6 +137,10 @@ class QuestionResult:
     title: str
     checks: tuple[CheckResult, ...]
     written: tuple[WrittenResult, ...] = ()
+    outcome: str = ""
+    """One of OUTCOMES ("" in results stored before schema 3)."""
+    evidence: tuple[str, ...] = ()
+    """Free-form grading: what was found in the notebook for this question, in words."""
 
     @property
     def auto_score(self) -> float:
@@ -185,6 +194,9 @@ class SubmissionResult:
     peak_memory: int | None = None
     run_seed: int = 0
     """The run's seed (`--seed`), from which `seed` is derived."""
+    mode: str = ""
+    """How the notebook was graded: "template" (answers by the template's names) or
+    "freeform" (answers found from evidence)."""
 
     @property
     def sandboxed(self) -> bool:
@@ -256,7 +268,8 @@ def from_dict(data: Any) -> SubmissionResult:
     if not isinstance(data, dict):
         raise ResultFormatError("a stored result is not a JSON object")
     version = data.get("schema", 0)
-    upgrades = {0: (_from_v0, _from_v1), 1: (_from_v1,), SCHEMA: ()}
+    upgrades = {0: (_from_v0, _from_v1, _from_v2), 1: (_from_v1, _from_v2), 2: (_from_v2,),
+                SCHEMA: ()}
     if version not in upgrades:
         raise ResultFormatError(
             f"a stored result has schema version {version!r}, newer than this grader's "
@@ -288,13 +301,22 @@ def _from_v1(data: dict) -> dict:
     return out
 
 
+def _from_v2(data: dict) -> dict:
+    """Before 3 every result was graded by the template's names, without outcomes."""
+    return {**data, "mode": data.get("mode", "template"),
+            "questions": [{**q, "outcome": q.get("outcome", ""),
+                           "evidence": q.get("evidence", [])}
+                          for q in data.get("questions", [])]}
+
+
 def _build(d: dict) -> SubmissionResult:
     questions = tuple(
         QuestionResult(
             id=q["id"], title=q["title"],
             checks=tuple(CheckResult(_outcome(c["outcome"]), c["points"], c["max_points"])
                          for c in q["checks"]),
-            written=tuple(WrittenResult(**w) for w in q["written"]))
+            written=tuple(WrittenResult(**w) for w in q["written"]),
+            outcome=q["outcome"], evidence=tuple(str(e) for e in q["evidence"]))
         for q in d["questions"])
     nested = ("schema", "questions", "cells", "events", "problems")
     fields = {k: v for k, v in d.items() if k not in nested}

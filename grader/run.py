@@ -50,6 +50,8 @@ class Settings:
     """Pack folders named on the command line (`--pack PATH`), besides those in pack_dirs."""
     student_reports: bool = False
     """Also write each submission's student-report.html."""
+    mode: str = "auto"
+    """template, freeform or auto (grader.freeform.choose_mode)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,8 @@ def fingerprint(settings: Settings, packs: dict[str, Pack]) -> str:
     """What a stored result depends on besides the notebook: the packs' files, the seed, the
     limits and the grader's version."""
     h = hashlib.sha256()
-    h.update(f"{__version__}|{settings.seed}|{settings.pack}|{asdict(settings.limits)}|"
+    h.update(f"{__version__}|{settings.seed}|{settings.pack}|{settings.mode}|"
+             f"{asdict(settings.limits)}|"
              f"{settings.sandbox.kind}|{settings.backend}".encode())
     for name in sorted(packs):
         pack = packs[name]
@@ -330,7 +333,7 @@ def make_grader(settings: Settings) -> Grader:
     warm.start()
     backend = open_backend(settings.backend, settings.sandbox, settings.limits)
     warm.join()
-    return Grader(packs, backend, settings.limits, settings.pack)
+    return Grader(packs, backend, settings.limits, settings.pack, settings.mode)
 
 
 def _warm_up(packs: dict, seed: int) -> None:

@@ -84,5 +84,20 @@ def score_questions(pack: Pack, outcomes: Iterable[CheckOutcome],
             q.id, "checks ran", False, feedback="No check of this question could run; it "
             "cannot be graded automatically.", check_error=True)]
         results.append(QuestionResult(q.id, q.title, tuple(split_points(q.points, checks)),
-                                      tuple(written_by_q.get(q.id, ()))))
+                                      tuple(written_by_q.get(q.id, ())),
+                                      template_outcome(checks)))
     return tuple(results)
+
+
+def template_outcome(checks: Iterable[CheckOutcome]) -> str:
+    """A template-graded question's outcome: right when every check that ran passed, absent
+    when none had an answer to judge (not answered), wrong otherwise; "" when none ran here
+    (hidden checks withheld from a student's copy)."""
+    ran = [c for c in checks if not c.withheld]
+    if not ran:
+        return ""
+    if all(c.passed for c in ran):
+        return "right"
+    if all(c.not_answered for c in ran if not c.passed) and not any(c.passed for c in ran):
+        return "absent"
+    return "wrong"

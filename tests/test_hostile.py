@@ -6,7 +6,10 @@ processes, writes outside the sandbox, network access, reading the reference or 
 environment, functions that hang or kill the kernel only when the grader calls them, malformed
 kernel messages. `metadata["grader_test"]["expected"]` gives each question's verdict.
 
-The batch runs once (module fixture), with the CLI's default number of workers; each test
+The batch runs twice (module fixture): as the CLI grades these notebooks by default (they are
+template notebooks), and again with `--mode freeform`, where evidence is captured after every
+cell and the notebook's functions are called by handle. Each runs with the CLI's default
+number of workers; each test
 below checks one property of the security model: student code must not gain a point, cost
 anyone else a point, leak the reference or the grader's environment, write outside its sandbox,
 leave processes behind, or make the grader's outputs or memory grow without bound. Other
@@ -223,14 +226,16 @@ class Batch:
     connections: list[str]
     listener_error: str
     peak_memory: int
+    mode: str = "auto"
     memory_jumps: list[str] = field(default_factory=list)
     """Each rise of a grader process's peak memory over 100 MiB, with the notebooks then being
     graded (the first unfinished ones in batch order)."""
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory) -> Batch:
-    out = tmp_path_factory.mktemp("batch") / "out"
+@pytest.fixture(scope="module", params=["auto", "freeform"])
+def batch(request, tmp_path_factory) -> Batch:
+    mode = request.param
+    out = tmp_path_factory.mktemp(f"batch-{mode}") / "out"
     subs = out.parent / "subs"
     subs.mkdir()
     listener = Listener()
@@ -255,7 +260,7 @@ def batch(tmp_path_factory) -> Batch:
     started = time.monotonic()
     with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
         proc = subprocess.Popen([*GRADER, "grade", str(subs), "--out", str(out),
-                                 *CLI_LIMITS], cwd=ROOT, env=env, stdout=so, stderr=se,
+                                 *CLI_LIMITS, "--mode", mode], cwd=ROOT, env=env, stdout=so, stderr=se,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             while proc.poll() is None:
@@ -309,7 +314,7 @@ def batch(tmp_path_factory) -> Batch:
                 kernel_uids=kernel_uids, lingering=lingering, new_paths=new_paths,
                 targets_before=targets_before, targets_after=targets_after,
                 connections=list(listener.connections), listener_error=listener.error,
-                peak_memory=max(peaks.values(), default=0), memory_jumps=jumps)
+                peak_memory=max(peaks.values(), default=0), mode=mode, memory_jumps=jumps)
     # Leave the machine as we found it: remove what an escaped notebook may have created.
     for path in targets_after:
         if path not in targets_before:
@@ -411,10 +416,30 @@ def test_grades_csv_has_no_formulas(batch: Batch):
     assert any(c == "'=1+2" for row in rows for c in row)
 
 
+FREEFORM_RIGHT = {
+    "h24_huge_replies": ("2.3", "2.4", "4"),
+}
+"""Questions an attack makes fail in template mode only: h24 inflates the replies to requests
+named as the template's functions; free-form grading calls the same (right) functions by a
+handle of its own, so their answers arrive intact and are right."""
+
+
 @pytest.mark.parametrize("name", COMMITTED)
 def test_verdicts(batch: Batch, name: str):
-    """Per question: passes iff all its automatic checks pass; must equal the expectation."""
+    """Per question: passes iff all its automatic checks pass; must equal the expectation.
+    Free-form: every question has an outcome, the controls are right throughout, and no
+    question an attack breaks in template mode is right (no attack earns a point)."""
     expected = batch.expected[name]["expected"]
+    if batch.mode == "freeform":
+        results = batch.results[name] or {}
+        outcomes = results.get("outcomes", {})
+        assert set(outcomes) == set(expected), _diagnose(batch.results[name])
+        if name in ("h00_control_model_solution", "h99_control_after_hostile"):
+            assert set(outcomes.values()) == {"right"}, (outcomes, _diagnose(results))
+        gained = [q for q, v in expected.items() if v == "fail" and outcomes[q] == "right"
+                  and q not in FREEFORM_RIGHT.get(name, ())]
+        assert not gained, f"{name}: {gained} right in free-form: {_diagnose(results)}"
+        return
     actual = _verdicts(batch.results[name])
     wrong = {q: f"expected {v}, got {actual.get(q, 'missing')}" for q, v in expected.items()
              if actual.get(q) != v}

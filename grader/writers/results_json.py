@@ -1,7 +1,9 @@
 """results.json: one submission's result in Gradescope's format, with the grader's own fields
 (as `grader.results.to_dict` gives them) under `extra_data`, where Gradescope keeps them.
 
-A hidden check is a test visible to students only once grades are published; a hidden check a
+Each test carries its question's outcome (right, wrong, review, absent) in its own
+`extra_data`, and `extra_data.outcomes` maps every question to it. A hidden check is a test
+visible to students only once grades are published; a hidden check a
 student's copy of the pack does not have (withheld), and a written answer awaiting the
 instructor, have no status: they are neither passed nor failed."""
 
@@ -64,6 +66,8 @@ def _tests(q: QuestionResult) -> list[dict]:
         }
         if not o.withheld:
             test["status"] = "passed" if o.passed else "failed"
+        if q.outcome:
+            test["extra_data"] = {"outcome": q.outcome}
         tests.append(test)
     for m in q.written:
         test = {
@@ -78,6 +82,8 @@ def _tests(q: QuestionResult) -> list[dict]:
         }
         if m.graded:  # an answer not graded yet is neither passed nor failed
             test["status"] = "passed" if (m.awarded or 0) >= m.max_points else "failed"
+        if q.outcome:
+            test["extra_data"] = {"outcome": q.outcome}
         tests.append(test)
     return tests
 
@@ -98,8 +104,10 @@ def results_json(r: SubmissionResult) -> dict:
         "stdout_visibility": "hidden",
         "tests": [t for q in r.questions for t in _tests(q)],
         "extra_data": {
-            **{k: own[k] for k in ("submission", "path", "status", "error", "pack", "seed",
-                                   "run_seed", "sha256", "sandbox", "cgroups")},
+            **{k: own[k] for k in ("submission", "path", "status", "error", "pack", "mode",
+                                   "seed", "run_seed", "sha256", "sandbox", "cgroups")},
+            "outcomes": {q.id: q.outcome for q in r.questions if q.outcome},
+            "evidence": {q.id: list(q.evidence) for q in r.questions if q.evidence},
             "sandboxed": r.sandboxed and bool(r.sandbox),
             **{k: own[k] for k in ("grader_version", "graded_at")},
             "pending_written_points": r.pending_written,

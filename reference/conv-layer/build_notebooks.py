@@ -29,11 +29,12 @@ functions on inputs of its own, so make them work for any valid input, not just 
 here. Written answers go in the cells that say *Write your answer here*; your instructor grades
 them. Check your work with `grader check conv-layer.ipynb` before you hand it in."""
 
-GIVEN = '''import torch
+BOOK_IMPORTS = """import torch
 from torch import nn
+from d2l import torch as d2l"""
+"""The book's own first cell in every section (the grader's environment has d2l)."""
 
-
-def corr2d(X, K):
+GIVEN = '''def corr2d(X, K):
     """Compute 2D cross-correlation."""
     h, w = K.shape
     Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
@@ -169,7 +170,7 @@ def corr2d_matmul(X, K):
 
 
 def build(model: bool) -> nbformat.NotebookNode:
-    cells = [new_markdown_cell(INTRO), new_code_cell(GIVEN)]
+    cells = [new_markdown_cell(INTRO), new_code_cell(BOOK_IMPORTS), new_code_cell(GIVEN)]
     for prompt, stub, solution, tag, model_text in OUTLINE:
         cells.append(new_markdown_cell(prompt))
         cells.append(new_code_cell(solution if model else stub))
