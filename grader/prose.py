@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 from nbformat import NotebookNode
 
+from .limits import WRITTEN_CHARS
+
 _NUMBER = r"(\d{1,2}(?:\.\d{1,2})?)"
 _NUMBERED = [
     re.compile(rf"^\W{{0,6}}(?:exercises?|ex\.?|ques(?:tion)?|q|problem|task|part|练习|习题|问题|"
@@ -87,7 +89,7 @@ class Regions:
         return self.names.get((cell, name)) or self.labels.get(cell)
 
     def text(self, label: str) -> str:
-        return "\n".join(t for _, t in self.prose.get(label, ()))
+        return "\n".join(t for _, t in self.prose.get(label, ()))[:WRITTEN_CHARS]
 
     @property
     def any(self) -> bool:

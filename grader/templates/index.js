@@ -62,10 +62,27 @@
   form.addEventListener("input", filter);
   form.addEventListener("change", filter);
   form.addEventListener("submit", (event) => event.preventDefault());
-  form.addEventListener("reset", () => setTimeout(filter));
+  // Cleared by hand so the table is filtered before the click returns (a native reset would
+  // change the fields only after its event, and a deferred filter races the next action).
+  function clear() {
+    for (const field of form.elements) {
+      if (field instanceof HTMLSelectElement) {
+        const preset = Array.from(field.options).find((option) => option.defaultSelected);
+        field.value = preset ? preset.value : (field.options[0]?.value ?? "");
+      } else if (field instanceof HTMLInputElement) {
+        field.value = field.defaultValue;
+      }
+    }
+  }
+
+  form.addEventListener("reset", (event) => {
+    event.preventDefault();
+    clear();
+    filter();
+  });
   for (const button of document.querySelectorAll("button[data-failed]")) {
     button.addEventListener("click", () => {
-      form.reset();
+      clear();
       form.elements.failed.value = button.dataset.failed;
       filter();
       table.parentElement.scrollTop = 0;
