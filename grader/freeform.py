@@ -130,6 +130,16 @@ class View:
     def outputs(self, *, verified: bool = True) -> list[Output]:
         return [o for o in self.evidence.outputs if o.verified == verified]
 
+    def stopped_before(self, question: str) -> list[tuple[int, str, str]]:
+        """(cell, name, error) for each name a comment places under `question` (or its exercise)
+        in a cell that ended with an error before the name was ever defined."""
+        raised = {o.cell: o.error[0] for o in self.evidence.outputs if o.verified and o.error}
+        seen = {(f.cell, f.name) for f in self.evidence.functions} | \
+            {(i.cell, i.name) for i in self.evidence.items if i.verified}
+        return [(cell, name, raised[cell]) for (cell, name) in self.regions.names
+                if cell in raised and (cell, name) not in seen
+                and self.within(cell, question, name)]
+
     def prose(self, question: str) -> str:
         return self.regions.text(question)
 

@@ -126,7 +126,9 @@ def map_notebook(nb: NotebookNode, vocab: Vocabulary) -> Regions:
             continue
         short = len(source.strip().splitlines()) == 1 and len(source.strip()) <= 60
         for line, fenced in _lines(source):
-            marker = not fenced and bool(_HEADING.match(line) or short or _starts_marked(line))
+            # an exercise's own sentence, copied as a bullet or a paragraph, heads its answer
+            marker = not fenced and bool(_HEADING.match(line) or short or _starts_marked(line)
+                                         or _is_prompt(line, prompts))
             if marker:
                 item = _LIST_ITEM.match(line)
                 found = _read_marker(line, vocab, topics, numbers, subs, written, current)

@@ -31,6 +31,7 @@ VOCABULARY = Vocabulary(
           "old": {"1": ("1.1", "1.2", "1.3"), "4": ("2.2", "2.2", "2.4")}},
     topics={
         "1": r"diagonal|对角",
+        "1.1": r"appl\w*\s+(?:the\s+)?(?:kernel\s+)?K\b|卷积核\s*K\s*应用于",
         "1.2": r"transpos\w*\s+(?:the\s+)?(?:image\s+|input\s+)?X\b|\bX\s*\.\s*T\b|\bX\.t\(\)"
                r"|转置\s*X|X\s*转置",
         "1.3": r"transpos\w*\s+(?:the\s+)?(?:kernel\s+)?K\b|\bK\s*\.\s*T\b|\bK\.t\(\)"
@@ -250,6 +251,9 @@ def _review(view: View, question: str, cells_of_exercise: bool = False) -> list[
     for o in view.outputs():
         if here(o.cell) and o.error and o.error[0] in BROKEN_CODE:
             out.append(f"cell {o.cell + 1} does not run: {o.error[0]}: {short(o.error[1], 120)}")
+    for cell, name, error in view.stopped_before(question):
+        out.append(f"`{name}` in cell {cell + 1} never ran: the cell stopped at a {error} "
+                   "before it")
     return out
 
 
@@ -374,7 +378,10 @@ def _diagonal(view: View, reference) -> dict[str, Finding]:
     images = [s for s in shown if 3 <= min(s.array.shape) and max(s.array.shape) <= 128]
     kernels = [K] + _student_kernels(view, K)
     best = _best_image(view, images, shown, kernels, reference, any_image=region)
-    if region and (best is None or best[0][0] == 0):
+    # a diagonal image here whose shown responses are all wrong is answered here, wrongly
+    attempted = best is not None and best[0][0] == 0 and best[0][1] and any(
+        _attempt(view, q, best[1], shown, set()) is not None for q in SUBS)
+    if region and (best is None or best[0][0] == 0) and not attempted:
         # exercise 1's code may sit after a cell listing every exercise (so labelled
         # otherwise): a diagonal image with its responses anywhere still answers it
         everywhere = _shown(view, False)
@@ -384,7 +391,7 @@ def _diagonal(view: View, reference) -> dict[str, Finding]:
         if wide is not None and wide[0][0] > 0:
             best, shown = wide, everywhere
     out: dict[str, Finding] = {}
-    if best is None or best[0][0] == 0:
+    if best is None or (best[0][0] == 0 and not attempted):
         extra = [f"an image in cell {best[1].item.cell + 1} ({_shape(best[1].array)}), but "
                  "no response of it under K"] if best is not None else []
         for q in SUBS:
@@ -422,7 +429,9 @@ def _best_image(view: View, images: list[Shown], shown: list[Shown], kernels, re
         if not any_image and not diagonal:
             continue  # outside a marked exercise only a diagonal image is taken as an answer
         matched = _responses(view, s, shown, kernels, reference)
-        score = (len(matched), diagonal, s.item.cell)
+        # among images with responses the latest wins (a redefined X); without, the earliest
+        # (a response of a diagonal image is a diagonal line image itself)
+        score = (len(matched), diagonal, s.item.cell if matched else -s.item.cell)
         if best is None or score > best[0]:
             best = (score, s, matched)
     return best

@@ -2681,6 +2681,261 @@ notebook(
            "2.4": "a function after the list", "4": "a function after the list"},
 )
 
+# 41 -----------------------------------------------------------------------------------------
+notebook(
+    "en_true_convolution_under_heading",
+    "English, bold numbers ('**1.**', '**4.**'); exercise 1 answered with a true convolution "
+    "(the kernel flipped first), so every response is negated; exercise 4's im2col function "
+    "displays the right response of the same image under K elsewhere",
+    verdicts("W W W a a a a a R"),
+    [
+        code("""
+            import torch
+            from d2l import torch as d2l
+            """),
+        md("**1.** Diagonal edges"),
+        code("""
+            def convolve(X, K):
+                # a real convolution flips the kernel first
+                return d2l.corr2d(X, torch.flip(K, [0, 1]))
+
+            X = torch.eye(6)
+            K = torch.tensor([[1.0, -1.0]])
+            X
+            """),
+        code("convolve(X, K)"),
+        code("convolve(X.T, K)"),
+        code("convolve(X, K.T)"),
+        md("**4.** Cross-correlation as a matrix product"),
+        code("""
+            def corr2d_im2col(X, K):
+                h, w = K.shape
+                oh, ow = X.shape[0] - h + 1, X.shape[1] - w + 1
+                cols = torch.stack([X[i:i + h, j:j + w].reshape(-1)
+                                    for i in range(oh) for j in range(ow)])
+                return (cols @ K.reshape(-1)).reshape(oh, ow)
+
+            corr2d_im2col(X, K)
+            """),
+    ],
+    notes={"1.1": "a true convolution: the response is the negative of corr2d's; the right "
+                  "response shown under exercise 4 is not exercise 1's answer",
+           "1.2": "negated", "1.3": "negated", "4": "im2col called with fresh inputs"},
+)
+# 42 -----------------------------------------------------------------------------------------
+BUGGY_CORR2D = '''
+def corr2d(X, K):
+    h, w = K.shape
+    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).mean()
+    return Y
+'''
+notebook(
+    "en_own_buggy_corr2d_saved_right",
+    "English, '## Exercise 1'; the student's own corr2d averages instead of summing (every "
+    "response halved) while the saved outputs in the file show the right responses",
+    verdicts("W W W a a a a a a"),
+    [
+        code("import torch"),
+        code(BUGGY_CORR2D),
+        md("## Exercise 1"),
+        code("""
+            X = torch.zeros((5, 5))
+            for i in range(5):
+                X[i, i:] = 1
+            K = torch.tensor([[1.0, -1.0]])
+            X
+            """),
+        code("corr2d(X, K)", count=3, outputs=[out("""
+            tensor([[ 0.,  0.,  0.,  0.],
+                    [-1.,  0.,  0.,  0.],
+                    [ 0., -1.,  0.,  0.],
+                    [ 0.,  0., -1.,  0.],
+                    [ 0.,  0.,  0., -1.]])""")]),
+        code("corr2d(X.T, K)"),
+        code("corr2d(X, K.T)"),
+    ],
+    notes={"1.1": "the re-executed response is half the right one: the saved output was not "
+                  "made by this code", "1.2": "halved", "1.3": "halved"},
+)
+# 43 -----------------------------------------------------------------------------------------
+notebook(
+    "zh_old_xiti_markdown_answers",
+    "Chinese, old numbering with '## 习题N' headings; exercise 4's answers only in markdown "
+    "('二阶导数的核为 [1, -2, 1]', 'd 阶导数的最小核大小为 d+1')",
+    verdicts("R R R a v a v a a"),
+    [
+        code("""
+            import torch
+            from d2l import torch as d2l
+            """),
+        md("## 习题1"),
+        code("""
+            X = torch.eye(7)
+            K = torch.tensor([[1.0, -1.0]])
+            print(d2l.corr2d(X, K))
+            print(d2l.corr2d(X.T, K))
+            print(d2l.corr2d(X, K.T))
+            """),
+        md("## 习题4"),
+        md("答：二阶导数的核为 [1, -2, 1]。\n\nd 阶导数的最小核大小为 d+1。"),
+    ],
+    numbering="old",
+    notes={"2.2": "prose", "2.4": "prose"},
+)
+# 44 -----------------------------------------------------------------------------------------
+notebook(
+    "en_old_prose_after_copied_list",
+    "English, the older edition's list pasted as a bullet list, each answer a sentence on "
+    "the line after its question; no code for the exercises",
+    verdicts("v v v a v a v v v"),
+    [
+        code("""
+            import torch
+            from d2l import torch as d2l
+            """),
+        md("""
+            # Exercises
+
+            * Construct an image X with diagonal edges.
+              * What happens if you apply the kernel K in this section to it?
+
+                The output has -1 and 1 along the diagonal next to each other.
+              * What happens if you transpose X?
+
+                Nothing changes for a symmetric diagonal image.
+              * What happens if you transpose K?
+
+                The edges are detected vertically instead, so the values move one row.
+            * When you try to automatically find the gradient for the Conv2D class we created, what kind of error message do you see?
+
+              A RuntimeError about the tensor not requiring grad.
+            * How do you represent a cross-correlation operation as a matrix multiplication by changing the input and kernel tensors?
+
+              Unroll the kernel into a sparse Toeplitz-like matrix and flatten the input.
+            * Design some kernels manually.
+              * What is the form of a kernel for the second derivative?
+
+                [1, -2, 1]
+              * What is the kernel for an integral?
+
+                A kernel of ones.
+              * What is the minimum size of a kernel to obtain a derivative of degree d?
+
+                d + 1
+            """),
+    ],
+    numbering="old",
+    notes={"1.1": "prose", "3": "prose", "4": "prose"},
+)
+
+# 45 -----------------------------------------------------------------------------------------
+notebook(
+    "en_numpy_only_matrix_form",
+    "English, numpy only (no torch): the student's own numpy corr2d, an `np.eye` image, and "
+    "exercise 4 as `matrix_form(X, K)` building the unrolled kernel with numpy",
+    verdicts("R R R a a a a a R"),
+    [
+        code("import numpy as np"),
+        code('''
+            def corr2d(X, K):
+                h, w = K.shape
+                Y = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+                for i in range(Y.shape[0]):
+                    for j in range(Y.shape[1]):
+                        Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+                return Y
+            '''),
+        md("## Exercise 1"),
+        code('''
+            X = np.eye(6)
+            K = np.array([[1.0, -1.0]])
+            print(corr2d(X, K))
+            print(corr2d(X.T, K))
+            print(corr2d(X, K.T))
+            '''),
+        md("## Exercise 4"),
+        code('''
+            def matrix_form(X, K):
+                h, w = X.shape
+                kh, kw = K.shape
+                oh, ow = h - kh + 1, w - kw + 1
+                W = np.zeros((oh * ow, h * w))
+                for i in range(oh):
+                    for j in range(ow):
+                        for a in range(kh):
+                            for b in range(kw):
+                                W[i * ow + j, (i + a) * w + j + b] = K[a, b]
+                return (W @ np.asarray(X).reshape(-1)).reshape(oh, ow)
+
+            matrix_form(X, K)
+            '''),
+    ],
+    notes={"4": "a numpy function of (X, K)"},
+)
+
+# 46 -----------------------------------------------------------------------------------------
+notebook(
+    "zh_giant_cell_stops_at_autograd",
+    "Chinese, every exercise in one code cell with '# 练习N' comments (older numbering); the "
+    "uncaught autograd RuntimeError in the middle stops the cell, so the matrix-product "
+    "function and the kernels after it never run",
+    verdicts("R R R a v a v R v"),
+    [
+        code('''
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            '''),
+        code('''
+            # 练习1
+            X = torch.eye(6)
+            K = torch.tensor([[1.0, -1.0]])
+            print(d2l.corr2d(X, K))
+            print(d2l.corr2d(X.T, K))
+            print(d2l.corr2d(X, K.T))
+
+            # 练习2 自动求导
+            class Conv2D(nn.Module):
+                def __init__(self, kernel_size):
+                    super().__init__()
+                    self.weight = nn.Parameter(torch.rand(kernel_size))
+                    self.bias = nn.Parameter(torch.zeros(1))
+
+                def forward(self, x):
+                    return d2l.corr2d(x, self.weight) + self.bias
+
+            net = Conv2D((1, 2))
+            net(X).backward()
+
+            # 练习3 矩阵乘法
+            def corr2d_matmul(X, K):
+                h, w = X.shape
+                kh, kw = K.shape
+                oh, ow = h - kh + 1, w - kw + 1
+                W = torch.zeros(oh * ow, h * w)
+                for i in range(oh):
+                    for j in range(ow):
+                        for a in range(kh):
+                            W[i * ow + j, (i + a) * w + j:(i + a) * w + j + kw] = K[a]
+                return (W @ X.reshape(-1)).reshape(oh, ow)
+
+            # 练习4 二阶导数的核
+            K2 = torch.tensor([[1.0, -2.0, 1.0]])
+
+            # 练习4 d 阶导数的最小核大小
+            def min_size(d):
+                return d + 1
+            ''', raises="RuntimeError"),
+    ],
+    numbering="old",
+    notes={"3": "the cell raises the autograd error itself",
+           "4": "defined after the error: never ran", "2.2": "never ran",
+           "2.4": "never ran"},
+)
+
 
 # --- writing ---------------------------------------------------------------------------------
 
