@@ -38,6 +38,17 @@ def pytest_runtest_makereport(item, call):
                            f"test` does, as root), or set {ALLOW_SKIPS}=1 to allow it")
 
 
+SLOWEST_FIRST = ("test_hostile.py", "test_cluster.py", "test_dist.py", "test_gradebook.py",
+                 "test_freeform.py", "test_conv_layer_corpus.py", "test_forge.py")
+"""Modules that take a minute or more: started first, so a parallel run (make test runs
+pytest-xdist by file) does not end waiting on one of them."""
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def grader_env() -> dict[str, str]:
     env = dict(os.environ)
     env["GRADER_PACKS"] = str(TESTS / "packs")
@@ -122,17 +133,27 @@ def tiny_run(tmp_path_factory):
     return out, done
 
 
-_FIGURES: list[str] = []
+class Figures:
+    """Measurements a test reports (memory, sizes), printed at the end of the run. They travel
+    in the test's report, so they reach the summary from pytest-xdist workers too."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def append(self, line: str) -> None:
+        self.node.user_properties.append(("figure", line))
 
 
 @pytest.fixture
-def figures() -> list[str]:
-    """Measurements a test reports (memory, sizes); printed at the end of the run."""
-    return _FIGURES
+def figures(request) -> Figures:
+    return Figures(request.node)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _FIGURES:
+    lines = [value for report in terminalreporter.getreports("passed") +
+             terminalreporter.getreports("failed")
+             for key, value in getattr(report, "user_properties", ()) if key == "figure"]
+    if lines:
         terminalreporter.section("figures")
-        for line in _FIGURES:
+        for line in dict.fromkeys(lines):
             terminalreporter.write_line(line)
