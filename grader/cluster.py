@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 import tarfile
 import tempfile
@@ -255,6 +256,7 @@ def _connect(address: str, workers: int) -> Iterator[Client]:
             yield client
         return
     try:
+        _refused(address)
         client = Client(address, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address} ({exc}); start one "
@@ -264,6 +266,22 @@ def _connect(address: str, workers: int) -> Iterator[Client]:
         yield client
     finally:
         _close(client)
+
+
+def _refused(address: str) -> None:
+    """Raises ConnectionRefusedError at once when nothing listens at a tcp:// address (Dask
+    would retry it for CONNECT_SECONDS); other addresses and other outcomes are left to Dask."""
+    if not address.startswith("tcp://"):
+        return
+    host, _, port = address[len("tcp://"):].rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except ConnectionRefusedError:
+        raise
+    except OSError:
+        return
 
 
 @contextmanager

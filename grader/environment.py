@@ -16,6 +16,7 @@ is looked up here, in the grader's process, without importing anything. `make ke
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import shutil
 import sys
@@ -34,6 +35,11 @@ SHIM = "torchvision_cpu_shim"
 @lru_cache(maxsize=64)
 def _findable(module: str) -> bool:
     try:
+        if "." not in module:
+            # sys.path only: the import hooks on sys.meta_path (the torchvision shim among
+            # them) would import torch to answer
+            return module in sys.builtin_module_names or \
+                importlib.machinery.PathFinder.find_spec(module) is not None
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False

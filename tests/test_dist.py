@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -132,17 +133,25 @@ def test_classroom_workflow_and_autograding_run(dist, tmp_path):
         sum(s["with"]["max-score"] for s in graders))
     reporter = [s for s in steps if "grading-reporter" in s.get("uses", "")][0]
     assert reporter["with"]["runners"] == ",".join(s["id"] for s in graders)
-    repo = tmp_path / "repo"
-    shutil.copytree(student, repo)
-    outcomes = {}
-    for notebook in (MODEL, WRONG):
+    # Every command on the model solution, two on a wrong one; two at a time, each in a
+    # repository of its own as the workflow would have it.
+    runs = [(MODEL, t) for t in tests] + [(WRONG, t) for t in tests
+                                          if t["name"].split()[0] in ("2.3", "1.2")]
+
+    def run(k: int, notebook: Path, test: dict) -> tuple[tuple[str, str], int]:
+        repo = tmp_path / f"repo{k}"
+        shutil.copytree(student, repo)
         shutil.copyfile(notebook, repo / "conv-layer.ipynb")
-        for t in tests:
-            cmd = t["run"].split()
-            assert cmd[:2] == ["grader", "check"]
-            done = subprocess.run([*GRADER, *cmd[1:]], cwd=repo, env=grader_env(),
-                                  capture_output=True, text=True, timeout=600)
-            outcomes[(notebook.stem, t["name"].split()[0])] = done.returncode
+        cmd = test["run"].split()
+        assert cmd[:2] == ["grader", "check"]
+        done = subprocess.run([*GRADER, *cmd[1:]], cwd=repo, env=grader_env(),
+                              capture_output=True, text=True, timeout=600)
+        return (notebook.stem, test["name"].split()[0]), done.returncode
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = dict(pool.map(lambda a: run(*a), ((k, nb, t) for k, (nb, t) in
+                                                      enumerate(runs))))
+    assert len(outcomes) == len(tests) + 2
     assert all(code == 0 for (nb, _), code in outcomes.items() if nb == "model_solution")
     assert outcomes[("ben", "2.3")] == 1 and outcomes[("ben", "1.2")] == 0
 
