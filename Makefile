@@ -69,7 +69,7 @@ audit: $(TEST_STAMP) $(KERNEL_STAMP) sandbox
 	GRADER_PACKS=tests/packs $(BIN)/grader audit tiny > /dev/null 2>&1 || GRADER_PACKS=tests/packs $(BIN)/grader audit tiny
 
 test: lint sandbox browser $(KERNEL_STAMP) audit
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 4 --dist loadfile
 
 clean:
 	rm -rf $(VENV) out

@@ -38,10 +38,11 @@ def pytest_runtest_makereport(item, call):
                            f"test` does, as root), or set {ALLOW_SKIPS}=1 to allow it")
 
 
-SLOWEST_FIRST = ("test_hostile.py", "test_cluster.py", "test_dist.py", "test_gradebook.py",
-                 "test_freeform.py", "test_conv_layer_corpus.py", "test_forge.py")
-"""Modules that take a minute or more: started first, so a parallel run (make test runs
-pytest-xdist by file) does not end waiting on one of them."""
+SLOWEST_FIRST = ("test_hostile.py", "test_hostile_freeform.py", "test_freeform.py",
+                 "test_dist.py", "test_cluster.py", "test_gradebook.py",
+                 "test_conv_layer_corpus.py", "test_forge.py")
+"""Modules that take a minute or more: started first, so a parallel run (`make test` runs
+pytest-xdist, one module per worker) does not end waiting on one of them."""
 
 
 def pytest_collection_modifyitems(items):

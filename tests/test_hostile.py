@@ -6,11 +6,10 @@ processes, writes outside the sandbox, network access, reading the reference or 
 environment, functions that hang or kill the kernel only when the grader calls them, malformed
 kernel messages. `metadata["grader_test"]["expected"]` gives each question's verdict.
 
-The batch runs twice (module fixture): as the CLI grades these notebooks by default (they are
-template notebooks), and again with `--mode freeform`, where evidence is captured after every
-cell and the notebook's functions are called by handle. Each runs with the CLI's default
-number of workers; each test
-below checks one property of the security model: student code must not gain a point, cost
+The batch runs twice (a module fixture): here as the CLI grades these notebooks by default
+(they are template notebooks), and in test_hostile_freeform.py with `--mode freeform`, where
+evidence is captured after every cell and the notebook's functions are called by handle. Each
+runs with the CLI's default number of workers; each test below checks one property of the security model: student code must not gain a point, cost
 anyone else a point, leak the reference or the grader's environment, write outside its sandbox,
 leave processes behind, or make the grader's outputs or memory grow without bound. Other
 graders may run on the machine at the same time: processes, uids and temporary folders are
@@ -232,9 +231,13 @@ class Batch:
     graded (the first unfinished ones in batch order)."""
 
 
-@pytest.fixture(scope="module", params=["auto", "freeform"])
-def batch(request, tmp_path_factory) -> Batch:
-    mode = request.param
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> Batch:
+    yield from grade_batch("auto", tmp_path_factory)
+
+
+def grade_batch(mode: str, tmp_path_factory):
+    """The whole corpus graded by the CLI in `mode` (yields the Batch, then cleans up)."""
     out = tmp_path_factory.mktemp(f"batch-{mode}") / "out"
     subs = out.parent / "subs"
     subs.mkdir()

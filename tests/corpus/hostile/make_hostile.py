@@ -917,12 +917,19 @@ def build(entry: dict, model, port: int = LISTEN_PORT,
     return nb
 
 
-def notebooks(port: int = LISTEN_PORT,
-              checkout: str = CHECKOUT) -> dict[str, nbformat.NotebookNode]:
+def model_notebook() -> nbformat.NotebookNode:
+    """The model solution every notebook starts from, without the course import (1.5 s a
+    kernel, and nothing to defend)."""
     model = nbformat.read(MODEL, as_version=4)
-    for cell in model.cells:  # the course import costs 1.5 s a kernel and defends nothing
+    for cell in model.cells:
         cell.source = "\n".join(line for line in cell.source.splitlines()
                                  if line.strip() != "from d2l import torch as d2l")
+    return model
+
+
+def notebooks(port: int = LISTEN_PORT,
+              checkout: str = CHECKOUT) -> dict[str, nbformat.NotebookNode]:
+    model = model_notebook()
     names = [e["name"] for e in SUBMISSIONS]
     if len(set(names)) != len(names):
         raise ValueError("duplicate notebook names")
@@ -956,7 +963,7 @@ def make_specials(folder: Path) -> dict[str, dict]:
     """Files next to the notebooks that attack the batch itself: special files, links out of
     the folder, names the run uses, spreadsheet formulas, huge notebooks. Returns, per
     submission name, {"refused": words the refusal must contain} or {"expected": verdicts}."""
-    model = MODEL.read_text(encoding="utf-8")
+    model = render(model_notebook())
     passes = {"expected": {q: "pass" for q in QUESTIONS}}
     out: dict[str, dict] = {}
     os.mkfifo(folder / "x01_fifo.ipynb")
