@@ -108,6 +108,11 @@ def map_notebook(nb: NotebookNode, vocab: Vocabulary) -> Regions:
     """The exercise as the notebook numbers it (for its (1), (2) sub-questions)."""
     by_list = False
     """The current exercise was set by a plain list item (so "2." is the next exercise)."""
+    listed_at: int | None = None
+    """The markdown cell whose list item or copied exercise sentence set `current`: prose in a
+    later cell goes by its own words first (answers written after a pasted list)."""
+    open_list = False
+    """Under a heading naming the exercises, before any is marked: prose goes by its words."""
     for i, cell in enumerate(nb.cells):
         source = cell.get("source", "")
         if not isinstance(source, str):
@@ -133,18 +138,28 @@ def map_notebook(nb: NotebookNode, vocab: Vocabulary) -> Regions:
                 item = _LIST_ITEM.match(line)
                 found = _read_marker(line, vocab, topics, numbers, subs, written, current)
                 listed = _listed_sub(item, line, written, subs, by_list, vocab, topics)
+                heading = bool(_HEADING.match(line))
                 if current is not None and listed is not None:
-                    current = listed  # "1. ..." under an exercise's heading: its sub-questions
+                    current, listed_at = listed, i  # "1. ..." under an exercise's heading
                 elif found is not None:
                     if found[1] != written:
                         by_list = bool(item)
                     current, written = found
-                elif _HEADING.match(line) and not _mentions_exercises(line):
-                    current, written, by_list = None, None, False
-            if current is not None and _is_answer(line, marker=marker) and \
-                    not _is_prompt(line, prompts):
-                _add_prose(regions, i, _strip_marker(line) if marker else line.strip(), current,
-                           vocab, topics)
+                    listed_at = None if heading or short else i
+                elif heading:
+                    open_list = _mentions_exercises(line)
+                    if not open_list:
+                        current, written, by_list, listed_at = None, None, False, None
+            if not _is_answer(line, marker=marker) or _is_prompt(line, prompts):
+                continue
+            text = _strip_marker(line) if marker else line.strip()
+            if current is None:
+                if open_list:
+                    _add_by_words(regions, i, text, None, vocab, topics)
+            elif listed_at is not None and listed_at != i:
+                _add_by_words(regions, i, text, current, vocab, topics)
+            else:
+                _add_prose(regions, i, text, current, vocab, topics)
     return regions
 
 
@@ -427,6 +442,16 @@ def _add_prose(regions: Regions, cell: int, text: str, label: str, vocab: Vocabu
                 regions.prose.setdefault(q, []).append((cell, sentence))
         return
     regions.prose.setdefault(label, []).append((cell, text))
+
+
+def _add_by_words(regions: Regions, cell: int, text: str, fallback: str | None,
+                  vocab: Vocabulary, topics: dict[str, re.Pattern]) -> None:
+    """Each sentence to the questions its words name (the most specific), else to `fallback`."""
+    for sentence in (s.strip() for s in _SENTENCE.split(text)):
+        found = _topics(sentence, topics) if sentence else []
+        named = [t for t in found if t not in vocab.groups] or found
+        for label in named or ([fallback] if sentence and fallback else []):
+            _add_prose(regions, cell, sentence, label, vocab, topics)
 
 
 # --- code comments -----------------------------------------------------------------------------

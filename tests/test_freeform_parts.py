@@ -121,6 +121,36 @@ def test_comments_label_the_names_below_them(vocab):
     assert "d + 1" in regions.text("2.4")
 
 
+def test_copied_exercise_sentences_head_the_answers_below_them(vocab):
+    regions = map_notebook(nb(
+        "md:# Exercises\n\n* Construct an image X with diagonal edges.\n"
+        "  * What happens if you transpose X?\n\n    The same picture, mirrored.\n"
+        "* Design some kernels manually.\n"
+        "  * What is the form of a kernel for the second derivative?\n\n    [1, -2, 1]"), vocab)
+    assert "mirrored" in regions.text("1.2") and "[1, -2, 1]" in regions.text("2.2")
+    assert not regions.text("1.1") and not regions.text("2.4")
+
+
+def test_answers_after_a_pasted_list_go_by_their_words(vocab):
+    regions = map_notebook(nb(
+        "md:## 练习\n\n1. 构建一个具有对角线边缘的图像X。\n1. 在我们创建的Conv2D自动求导时，有什么错误消息？\n"
+        "1. 手工设计一些卷积核。\n    1. 二阶导数的核的形式是什么？\n    1. 积分的核的形式是什么？\n"
+        "    1. 得到d次导数的最小核的大小是多少？",
+        "md:答：二阶导数 [1, -2, 1]；d 阶导数最小核 d+1。\n\n自动求导报错，输出不是标量。"), vocab)
+    assert "[1, -2, 1]" in regions.text("2.2") and "[1, -2, 1]" not in regions.text("2.4")
+    assert "d+1" in regions.text("2.4") and "标量" in regions.text("3")
+
+
+def test_prose_under_an_exercises_heading_goes_by_its_words(vocab):
+    regions = map_notebook(nb(
+        "md:The section's notes: a kernel is learned by gradient descent here.\nMore notes.",
+        "md:## Exercises",
+        "md:Backward() fails on our Conv2D: the output is not a scalar.\n\nMore below.",
+        "md:Some thoughts on the weather.\nAnd on nothing in particular."), vocab)
+    assert "scalar" in regions.text("3") and "gradient descent" not in regions.text("3")
+    assert "weather" not in " ".join(regions.text(q) for q in regions.prose)
+
+
 # --- mode --------------------------------------------------------------------------------------
 
 def test_mode_rule():

@@ -2936,6 +2936,82 @@ notebook(
            "2.4": "never ran"},
 )
 
+# 47 -----------------------------------------------------------------------------------------
+notebook(
+    "zh_old_list_then_one_answer_cell",
+    "Chinese, the older edition's list pasted (练习 numbering, nested 1. items), then one "
+    "markdown cell of answers after it: '答：二阶导数 [1, -2, 1]，积分 [1, 1, 1]；d 阶导数最小核 "
+    "d+1' and a line on the autograd error; exercise 1 in code after the answers",
+    verdicts("R R R a v a v v a"),
+    [
+        code("""
+            import torch
+            from d2l import torch as d2l
+            """),
+        md("""
+            ## 练习
+
+            1. 构建一个具有对角线边缘的图像X。
+                1. 如果将本节中举例的卷积核K应用于X，会发生什么情况？
+                1. 如果转置X会发生什么？
+                1. 如果转置K会发生什么？
+            1. 在我们创建的Conv2D自动求导时，有什么错误消息？
+            1. 如何通过改变输入张量和卷积核张量，将互相关运算表示为矩阵乘法？
+            1. 手工设计一些卷积核。
+                1. 二阶导数的核的形式是什么？
+                1. 积分的核的形式是什么？
+                1. 得到d次导数的最小核的大小是多少？
+            """),
+        md("答：二阶导数 [1, -2, 1]，积分 [1, 1, 1]；d 阶导数最小核 d+1。\n\n"
+           "自动求导会报错：RuntimeError，因为输出不是标量。"),
+        md("### 练习1"),
+        code("""
+            X = torch.eye(8)
+            K = torch.tensor([[1.0, -1.0]])
+            print(d2l.corr2d(X, K))
+            print(d2l.corr2d(X.T, K))
+            print(d2l.corr2d(X, K.T))
+            """),
+    ],
+    numbering="old",
+    notes={"2.2": "prose after the list", "2.4": "prose after the list",
+           "3": "prose after the list"},
+)
+
+# 48 -----------------------------------------------------------------------------------------
+notebook(    "en_old_section_code_then_prose",
+    "English, the section's code copied first (corr2d, the edge example, learning a "
+    "kernel), then '## Exercises' with one paragraph per exercise in prose only, no numbers",
+    verdicts("v v v a v a v v v"),
+    [
+        code("""
+            import torch
+            from torch import nn
+            from d2l import torch as d2l
+            """),
+        code(CORR2D),
+        code(SECTION_X),
+        code("""
+            K = torch.tensor([[1.0, -1.0]])
+            Y = corr2d(X, K)
+            Y
+            """),
+        md("## Exercises"),
+        md("For the diagonal image, applying K gives a diagonal of -1 and 1 values next to "
+           "each other. Transposing X gives the same picture mirrored, and transposing K "
+           "detects the edge from above, so the -1s move one row."),
+        md("The autograd error for our Conv2D: backward() complains that the output is not "
+           "a scalar (grad can be implicitly created only for scalar outputs)."),
+        md("As a matrix multiplication: unroll the kernel into a sparse matrix W and "
+           "multiply it with the flattened input."),
+        md("Second derivative kernel: [1, -2, 1]. The kernel for an integral is all ones. "
+           "The minimum kernel size for a derivative of order d is d + 1."),
+    ],
+    numbering="old",
+    notes={"1.1": "prose", "1.2": "prose", "1.3": "prose", "3": "prose", "4": "prose",
+           "2.2": "prose", "2.4": "prose"},
+)
+
 
 # --- writing ---------------------------------------------------------------------------------
 
