@@ -16,6 +16,8 @@ MAX_CELLS = 2000
 """Default of `Limits.max_cells` (--max-cells)."""
 WRITTEN_CHARS = 20_000
 """Characters of one written answer kept."""
+PROSE_CELL_CHARS = 100_000
+"""Characters of one cell read for free-form answers (headings, numbers, prose)."""
 MESSAGE_BYTES = 16 * MIB
 """Largest ZMQ message accepted from a kernel; longer ones are dropped unread."""
 MESSAGE_QUEUE = 4

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from nbformat import NotebookNode
 
-from .limits import WRITTEN_CHARS
+from .limits import PROSE_CELL_CHARS, WRITTEN_CHARS
 
 _NUMBER = r"(\d{1,2}(?:\.\d{1,2})?)"
 _NUMBERED = [
@@ -88,6 +88,12 @@ class Regions:
     def label(self, cell: int, name: str = "") -> str | None:
         return self.names.get((cell, name)) or self.labels.get(cell)
 
+    def add(self, label: str, cell: int, text: str) -> None:
+        """Keep `text` as prose of `label`, up to WRITTEN_CHARS of it in all."""
+        kept = self.prose.setdefault(label, [])
+        if sum(len(t) + 1 for _, t in kept) < WRITTEN_CHARS:
+            kept.append((cell, text))
+
     def text(self, label: str) -> str:
         return "\n".join(t for _, t in self.prose.get(label, ()))[:WRITTEN_CHARS]
 
@@ -117,6 +123,7 @@ def map_notebook(nb: NotebookNode, vocab: Vocabulary) -> Regions:
         source = cell.get("source", "")
         if not isinstance(source, str):
             continue
+        source = source[:PROSE_CELL_CHARS]
         if cell.get("cell_type") == "code":
             header = _comment_header(source)
             if header is not None:  # "# Exercise 2" heading a code cell: a heading
@@ -219,6 +226,7 @@ def _sections(nb: NotebookNode) -> list[tuple[str, str]]:
         source = cell.get("source", "")
         if not isinstance(source, str):
             continue
+        source = source[:PROSE_CELL_CHARS]
         if cell.get("cell_type") == "code":
             parts.append(source)
             continue
@@ -439,9 +447,9 @@ def _add_prose(regions: Regions, cell: int, text: str, label: str, vocab: Vocabu
                 continue
             found = [t for t in _topics(sentence, topics) if t in vocab.groups[label]]
             for q in found or [label]:
-                regions.prose.setdefault(q, []).append((cell, sentence))
+                regions.add(q, cell, sentence)
         return
-    regions.prose.setdefault(label, []).append((cell, text))
+    regions.add(label, cell, text)
 
 
 def _add_by_words(regions: Regions, cell: int, text: str, fallback: str | None,

@@ -151,6 +151,14 @@ def test_prose_under_an_exercises_heading_goes_by_its_words(vocab):
     assert "weather" not in " ".join(regions.text(q) for q in regions.prose)
 
 
+def test_prose_kept_is_bounded(vocab):
+    from grader.limits import WRITTEN_CHARS
+    regions = map_notebook(nb("md:## Exercises", *["md:" + "The diagonal of K.T. " * 50_000] * 4),
+                           vocab)
+    assert regions.text("1.3") and sum(len(t) for _, t in regions.prose["1.3"]) <= WRITTEN_CHARS + 40
+    assert len(regions.prose["1.3"]) < 2_000
+
+
 # --- mode --------------------------------------------------------------------------------------
 
 def test_mode_rule():
