@@ -40,7 +40,7 @@ def pytest_runtest_makereport(item, call):
 
 SLOWEST_FIRST = ("test_hostile.py", "test_hostile_freeform.py", "test_freeform.py",
                  "test_dist.py", "test_cluster.py", "test_gradebook.py",
-                 "test_conv_layer_corpus.py", "test_forge.py")
+                 "test_conv_layer_corpus.py", "test_audit.py", "test_forge.py")
 """Modules that take a minute or more: started first, so a parallel run (`make test` runs
 pytest-xdist, one module per worker) does not end waiting on one of them."""
 

@@ -1,5 +1,5 @@
-"""`grader audit`: the mutants it makes, and that it catches a weakened check (`make audit`
-audits every pack of the repository as it is)."""
+"""`grader audit`: the mutants it makes, that every pack of the repository passes its audit as
+it is, and that the audit catches a weakened check."""
 
 from __future__ import annotations
 
@@ -36,6 +36,14 @@ def test_functions_that_ignore_an_argument():
     extra = {c.key: c.args for c in ignore_requests(calls)}
     assert extra == {"b0~ignores0": (5, 0.5), "b1~ignores0": (3, 1.5),
                      "b0~ignores1": (3, 1.5), "b1~ignores1": (5, 0.5)}
+
+
+@pytest.mark.parametrize("pack", ["conv-layer", "tiny"])
+def test_every_pack_passes_its_audit(pack):
+    """No wrong answer made from the model solution survives undeclared (tiny: tests/packs)."""
+    done = run_grader("audit", pack, timeout=900)
+    assert done.returncode == 0 and "0 survived undeclared" in done.stdout, (
+        done.stdout[-3000:] + done.stderr[-2000:])
 
 
 def test_a_weakened_check_is_caught(tmp_path):
