@@ -99,21 +99,26 @@ FORMS = {
     "v as a tensor": lambda args: (np.asarray(args[0], dtype=np.float64),),
     "v1, v2": lambda args: tuple(args[0]),
     "size only": lambda args: args[:1],
+    "swapped": lambda args: (args[1], args[0]),
 }
 """How a form passes the template's arguments (a function of v may take v1 and v2 apart, or
-v as a tensor; a blur may take only its size)."""
+v as a tensor; a blur may take only its size, or sigma first; a matrix product the kernel
+first)."""
 
 KINDS = {
-    "edge_kernel": Kind(1, "2.1", r"edge|detect|direction|dir\b|orient|sobel|grad|边缘",
-                        ("as given", "v as a tensor", "v1, v2")),
-    "min_kernel_size": Kind(1, "2.4", r"size|order|min|最小|尺寸"),
-    "second_derivative_kernel": Kind(0, "2.2", r"second|deriv|lap|d2"),
-    "blur_kernel": Kind(2, "2.3", r"blur|gauss|smooth|box|mean|avg|average|模糊|平滑|高斯",
-                        ("as given", "size only")),
+    "edge_kernel": Kind(1, "2.1", r"edge|detect|direction|dir\b|orient|sobel|grad|边缘|"
+                                  r"bianyuan|jiance", ("as given", "v as a tensor", "v1, v2")),
+    "min_kernel_size": Kind(1, "2.4", r"size|order|min|最小|尺寸|zuixiao|daxiao|chicun"),
+    "second_derivative_kernel": Kind(0, "2.2", r"second|deriv|lap|d2|二阶|erjie|daoshu"),
+    "blur_kernel": Kind(2, "2.3", r"blur|gauss|smooth|box|mean|avg|average|模糊|平滑|高斯|"
+                                  r"mohu|gaosi|pinghua", ("as given", "size only", "swapped")),
     "kernel_matrix": Kind(2, "4", r"matrix|mat\b|^w$|_w\b|^w_|make_w|unroll|toeplitz|"
-                                  r"trans_kernel|kernel_to|conv_mat|weight|circulant"),
-    "corr2d_matmul": Kind(2, "4", r"matmul|mm\b|_mm|mm_|by_mat|mat_|_mat|unfold|im2col|gemm"),
+                                  r"trans_kernel|kernel_to|conv_mat|weight|circulant|"
+                                  r"juzhen(?!_?chengfa)"),
+    "corr2d_matmul": Kind(2, "4", r"matmul|mm\b|_mm|mm_|by_mat|mat_|_mat|unfold|im2col|gemm|"
+                                  r"chengfa", ("as given", "swapped")),
 }
+"""Names in the hints include the pinyin students use (erjie: second order, mohu: blur)."""
 SECTION_FUNCTIONS = {"corr2d", "conv2d", "corr2d_multi_in", "corr2d_multi_in_out", "comp_conv2d",
                      "pool2d", "try_gpu"}
 """The section's (and book's) own functions: never an exercise's answer by themselves."""
@@ -543,6 +548,8 @@ def _fits(name: str, answers: list[Answer]) -> bool:
                 return False
             if name != "second_derivative_kernel" and v.ndim < 2:
                 return False  # a kernel is 2-D (a function of d given v as a tensor is not)
+            if name == "blur_kernel" and int(a.args[0]) not in v.shape:
+                return False  # not of the size asked for: another reading of the arguments
         elif name == "kernel_matrix":
             K, (h, w) = a.args
             oh, ow = h - K.shape[0] + 1, w - K.shape[1] + 1
