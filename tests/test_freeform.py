@@ -1,4 +1,5 @@
-"""Free-form grading through the CLI: the corpus of real-style notebooks (tests/corpus/freeform)
+"""Free-form grading through the CLI: the corpora of real-style notebooks (tests/corpus/freeform
+and the held-out tests/corpus/freeform_heldout)
 graded as one batch must agree with the expert's verdicts on at least 90% of questions and
 never credit a wrong or absent answer; shell and pip magics never change a grade; the course's
 imports (d2l, torchvision) work in a graded kernel."""
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.slow
 
 def expected(name: str) -> dict[str, str]:
     return nbformat.read(CORPUS / f"{name}.ipynb", 4).metadata["grader_test"]["freeform_expected"]
+
+
+HELD_OUT = ROOT / "tests" / "corpus" / "freeform_heldout"
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +55,36 @@ def test_corpus_is_broad_and_up_to_date():
     assert not stale, f"regenerate the corpus (make_freeform.py); stale: {stale}"
 
 
+@pytest.fixture(scope="module")
+def held_out_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("freeform-held-out")
+    done = run_grader("grade", str(HELD_OUT), "--out", str(out), "--seed", "5", "--quiet",
+                      "--pack", "conv-layer")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
 def test_agreement_with_the_expert(corpus_run, figures):
     """At least 90% of questions get the expert's outcome, none of a wrong or absent answer
     earns a point; the figure is printed at the end of the run."""
+    agreement(CORPUS, corpus_run, "free-form corpus", figures)
+
+
+def test_agreement_on_the_held_out_corpus(held_out_run, figures):
+    """The same bar on notebooks written apart from the grader (tests/corpus/freeform_heldout)."""
+    agreement(HELD_OUT, held_out_run, "held-out free-form corpus", figures)
+
+
+def agreement(folder, out, title: str, figures) -> None:
+    names = sorted(p.stem for p in folder.glob("*.ipynb"))
     confusion: Counter = Counter()
     credited = []
-    for name in NAMES:
-        results = load_results(corpus_run, name)
+    for name in names:
+        results = load_results(out, name)
         assert results["mode"] == "freeform"
-        for q, want in expected(name).items():
+        want_all = nbformat.read(folder / f"{name}.ipynb", 4).metadata["grader_test"][
+            "freeform_expected"]
+        for q, want in want_all.items():
             got = results["outcomes"][q]
             confusion[want, got] += 1
             score = sum(t["score"] for t in results["tests"] if t["number"] == q)
@@ -70,7 +95,7 @@ def test_agreement_with_the_expert(corpus_run, figures):
     per = "; ".join(f"{w}: {confusion[w, w]}/{sum(n for (x, _), n in confusion.items() if x == w)}"
                     for w in ("right", "wrong", "review", "absent"))
     misses = ", ".join(f"{w}->{g} x{n}" for (w, g), n in sorted(confusion.items()) if w != g)
-    figures.append(f"free-form corpus ({len(NAMES)} notebooks, {total} questions): agreement "
+    figures.append(f"{title} ({len(names)} notebooks, {total} questions): agreement "
                    f"{agreed}/{total} = {agreed / total:.1%} ({per}){'; ' + misses if misses else ''}")
     assert not credited, credited
     assert agreed / total >= AGREEMENT, misses
