@@ -1,8 +1,8 @@
-"""Free-form grading through the CLI: the corpora of real-style notebooks (tests/corpus/freeform
-and the held-out tests/corpus/freeform_heldout)
-graded as one batch must agree with the expert's verdicts on at least 90% of questions and
-never credit a wrong or absent answer; shell and pip magics never change a grade; the course's
-imports (d2l, torchvision) work in a graded kernel."""
+"""Free-form grading through the CLI: each corpus of real-style notebooks (tests/corpus/freeform
+and the held-out tests/corpus/freeform_heldout), graded as one batch, must agree with the
+expert's verdicts on at least 90% of questions and never credit a wrong or absent answer; shell
+and pip magics never change a grade; the course's imports (d2l, torchvision) work in a graded
+kernel."""
 
 import importlib.util
 import json
