@@ -446,11 +446,15 @@ def _attempt(view: View, q: str, image: Shown, shown: list[Shown], used: set[int
     """An array shown as the answer to `q` (under its own heading or number, or computed as
     its code says), after the image, that is no response of it: the student's wrong answer."""
     X = image.array
+    h, w = X.shape
+    shape = {"1.1": (h, w - 1), "1.2": (w, h - 1), "1.3": (h - 1, w)}[q]
     for s in shown:
         if id(s) in used or s is image or s.item.cell < image.item.cell:
             continue
         label = view.label(s.item.cell, s.item.name)
-        if (label if label in SUBS else s.hint) != q or min(s.array.shape) < 2:
+        said = label if label in SUBS else s.hint
+        # unsaid (a helper of its own name), in exercise 1: the next array of q's shape
+        if said != q and (said is not None or s.array.shape != shape) or min(s.array.shape) < 2:
             continue
         if any(s.array.shape == b.shape and np.allclose(s.array, b) for b in (X, X.T)):
             continue
