@@ -159,6 +159,14 @@ def test_prose_kept_is_bounded(vocab):
     assert len(regions.prose["1.3"]) < 2_000
 
 
+def test_an_error_printed_as_its_repr_is_read_as_that_error():
+    finders = load_module(PACK / "freeform.py", "test_conv_layer_freeform_variants")
+    found = finders._variants("Ex3 RuntimeError('grad can be implicitly created only for "
+                              "scalar outputs')")
+    assert RaisedError("RuntimeError", "grad can be implicitly created only for scalar "
+                       "outputs") in found
+
+
 # --- mode --------------------------------------------------------------------------------------
 
 def test_mode_rule():

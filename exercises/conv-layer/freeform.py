@@ -791,7 +791,7 @@ def _exceptions(value) -> list[RaisedError]:
 
 def _variants(value) -> list:
     """A message as given, and without a label before it ("Error: ...", "报错信息: ...",
-    "RuntimeError grad can ...")."""
+    "RuntimeError grad can ...", "Ex3 RuntimeError('grad can ...')")."""
     if isinstance(value, RaisedError):
         return [value]
     out = [value]
@@ -805,6 +805,9 @@ def _variants(value) -> list:
     match = re.match(r"^([A-Za-z_][\w.]*(?:Error|Exception))\s+(.+)$", value)
     if match:
         out.append(match.group(2))
+    match = re.search(r"([A-Za-z_][\w.]*(?:Error|Exception))\((['\"])(.+)\2,?\)\W*$", value)
+    if match:  # the repr of an exception: RuntimeError('...')
+        out.append(RaisedError(match.group(1), match.group(3)))
     return out
 
 
