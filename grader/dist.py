@@ -111,6 +111,8 @@ def _public_pack(pack: Pack, dest: Path) -> None:
         lines.append(f"prelude = {json.dumps(pack.prelude)}")
     if pack.requires:
         lines += ["", "[environment]", f"requires = {json.dumps(list(pack.requires))}"]
+        if pack.preload:
+            lines.append(f"preload = {json.dumps(list(pack.preload))}")
     for q in raw.get("questions", []):
         lines += ["", "[[questions]]", f"id = {json.dumps(q['id'])}",
                   f"title = {json.dumps(q['title'])}", f"points = {q['points']}"]

@@ -72,6 +72,9 @@ class Pack:
     requires: tuple[str, ...] = ()
     """Modules the kernel must be able to import (`[environment] requires = [...]`); see
     grader/environment.py."""
+    preload: tuple[str, ...] = ()
+    """Modules the kernel forge imports once, before it forks kernels (`[environment] preload`):
+    what nearly every submission imports, so that no kernel pays for the import again."""
     freeform_path: Path | None = None
     """The pack's finders for free-form notebooks (`freeform = "freeform.py"`, the default when
     that file exists); None: the pack grades template notebooks only."""
@@ -200,7 +203,7 @@ def load_pack(root: Path) -> Pack:
                               float(w.get("weight", 1.0))) for w in data.get("withheld", []))
     if any(w.question not in ids for w in withheld):
         raise PackError(f"{where}: a [[withheld]] check names an unknown question")
-    requires = _environment(data.get("environment", {}), where)
+    requires, preload = _environment(data.get("environment", {}), where)
     freeform = root / data.get("freeform", "freeform.py")
     if "freeform" in data and not freeform.is_file():
         raise PackError(f"{where}: its freeform finders {freeform} do not exist")
@@ -212,7 +215,7 @@ def load_pack(root: Path) -> Pack:
                 template=(root / data["template"]).resolve() if "template" in data else None,
                 hidden_dir=(root / data["hidden"]).resolve() if "hidden" in data else None,
                 withheld=withheld, acceptable=_acceptable(data, where), requires=requires,
-                freeform_path=freeform.resolve() if freeform.is_file() else None)
+                preload=preload, freeform_path=freeform.resolve() if freeform.is_file() else None)
     for p, what in ((pack.checks_dir, "checks folder"), (pack.probes_path, "probes.py"),
                     (pack.reference_dir, "reference folder"),
                     (pack.hidden_dir, "hidden checks folder")):
@@ -234,16 +237,22 @@ def _acceptable(data: dict, where: str) -> dict[tuple[str, str], str]:
     return out
 
 
-def _environment(table, where: str) -> tuple[str, ...]:
-    """`[environment] requires = ["module", ...]`: top-level module names."""
-    if not isinstance(table, dict) or set(table) - {"requires"}:
-        raise PackError(f"{where}: [environment] takes one key, requires = [\"module\", ...]")
-    requires = table.get("requires", [])
-    if not isinstance(requires, list) or not all(
+def _environment(table, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`[environment] requires = ["module", ...]` (top-level module names) and
+    `preload = ["module.sub", ...]`: (requires, preload)."""
+    if not isinstance(table, dict) or set(table) - {"requires", "preload"}:
+        raise PackError(f"{where}: [environment] takes two keys, requires = [\"module\", ...] "
+                        "and preload = [\"module\", ...]")
+    return tuple(_modules(table, "requires", where)), tuple(_modules(table, "preload", where))
+
+
+def _modules(table: dict, key: str, where: str) -> list[str]:
+    names = table.get(key, [])
+    if not isinstance(names, list) or not all(
             isinstance(m, str) and m.replace("_", "a").replace(".", "a").isalnum()
-            for m in requires):
-        raise PackError(f"{where}: [environment] requires must be a list of module names")
-    return tuple(requires)
+            for m in names):
+        raise PackError(f"{where}: [environment] {key} must be a list of module names")
+    return names
 
 
 def model_answers(pack: Pack) -> dict[str, str]:

@@ -331,9 +331,17 @@ def make_grader(settings: Settings) -> Grader:
     # checks and reference here (a dry run on no answers): the first submission need not.
     warm = threading.Thread(target=_warm_up, args=(packs, settings.seed), daemon=True)
     warm.start()
-    backend = open_backend(settings.backend, settings.sandbox, settings.limits)
+    backend = open_backend(settings.backend, settings.sandbox, settings.limits,
+                           preload=preloads(packs, settings.pack))
     warm.join()
     return Grader(packs, backend, settings.limits, settings.pack, settings.mode)
+
+
+def preloads(packs: dict[str, Pack], name: str | None) -> tuple[str, ...]:
+    """What the forge imports for this run: the chosen pack's `preload`, else every pack's (a
+    notebook may name any of them)."""
+    chosen = [packs[name]] if name in packs else list(packs.values())
+    return tuple(dict.fromkeys(m for pack in chosen for m in pack.preload))
 
 
 def _warm_up(packs: dict, seed: int) -> None:

@@ -496,6 +496,26 @@ def test_execute_submission_reruns_after_a_kernel_death():
     assert result.kernels_started == 2 and not result.notes
 
 
+def test_a_pack_s_preload_is_in_every_forked_kernel():
+    """`[environment] preload` is imported by the forge, not by each kernel; a module that
+    cannot be imported there is only reported, and kernels still start from the forge."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import sys, time\nt = time.monotonic()\nbefore = 'd2l.torch' in sys.modules\n"
+        "from d2l import torch as d2l\n"
+        "print(before, time.monotonic() - t < 0.2, d2l.corr2d.__name__)")])
+    preload = ("d2l.torch", "no_such_module_for_the_forge")
+    backend = ForgeBackend(SANDBOX, LIMITS, preload=preload)
+    try:
+        assert backend.forge is not None and backend.forge.alive
+        assert "no_such_module_for_the_forge" in backend.forge.info["failed"]
+        assert "d2l.torch" not in backend.forge.info["failed"]
+        result = run(execute_submission(nb, [], backend=backend, limits=LIMITS))
+        assert result.cells[0].output == "True True corr2d\n", result.cells[0]
+        assert not result.notes
+    finally:
+        backend.close()
+
+
 def test_memory_limits(forge, lease):
     limits = Limits(memory_bytes=3 * GIB, cell_timeout=60)
     hog = ("import subprocess, sys\n"

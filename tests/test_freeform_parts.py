@@ -260,3 +260,16 @@ def test_pack_declares_its_environment(tmp_path):
     (broken / "probes.py").write_text("")
     with pytest.raises(PackError, match="environment"):
         load_pack(broken)
+    (broken / "pack.toml").write_text(text + '\n[environment]\npreload = ["d2l torch"]\n')
+    with pytest.raises(PackError, match="preload must be a list of module names"):
+        load_pack(broken)
+
+
+def test_the_forge_preloads_what_the_run_s_packs_name(tmp_path):
+    from grader.run import preloads
+    conv = load_pack(PACK)
+    tiny = load_pack(ROOT / "tests" / "packs" / "tiny")
+    assert conv.preload == ("d2l.torch",) and tiny.preload == ()
+    assert preloads({"conv-layer": conv, "tiny": tiny}, "tiny") == ()
+    assert preloads({"conv-layer": conv, "tiny": tiny}, "conv-layer") == ("d2l.torch",)
+    assert preloads({"conv-layer": conv, "tiny": tiny}, None) == ("d2l.torch",)

@@ -30,10 +30,11 @@ def choose(sandbox: Sandbox, *, forge: bool) -> str:
     return JailBackend.name
 
 
-def open_backend(name: str, sandbox: Sandbox, limits: Limits) -> Backend:
+def open_backend(name: str, sandbox: Sandbox, limits: Limits, *,
+                 preload: tuple[str, ...] = ()) -> Backend:
     try:
         backend = BACKENDS[name]
     except KeyError:
         raise ValueError(f"unknown kernel backend {name!r}; known: "
                          f"{', '.join(sorted(BACKENDS))}") from None
-    return backend(sandbox, limits)
+    return backend(sandbox, limits, preload=preload)

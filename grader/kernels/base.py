@@ -250,9 +250,13 @@ class Backend(abc.ABC):
     name: ClassVar[str]
     """The key this backend is registered under in grader.kernels.BACKENDS."""
 
-    def __init__(self, sandbox: sb.Sandbox, limits: Limits) -> None:
+    def __init__(self, sandbox: sb.Sandbox, limits: Limits, *,
+                 preload: tuple[str, ...] = ()) -> None:
         self.sandbox = sandbox
         self.limits = limits
+        self.preload = preload
+        """Modules the run's packs ask a warm process to import once (`[environment]
+        preload`); a backend without one ignores them."""
 
     @property
     def label(self) -> str:

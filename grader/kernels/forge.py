@@ -424,12 +424,14 @@ class ForgeBackend(JailBackend):
     name = "forge"
     MAX_FAILURES = 3
 
-    def __init__(self, sandbox: sb.Sandbox, limits: Limits) -> None:
-        super().__init__(sandbox, limits)
+    def __init__(self, sandbox: sb.Sandbox, limits: Limits, *,
+                 preload: tuple[str, ...] = ()) -> None:
+        super().__init__(sandbox, limits, preload=preload)
         self.forge: Forge | None = None
         self.failures = 0
+        extra = tuple(m for m in preload if m not in DEFAULT_PRELOAD)
         try:
-            self.forge = Forge(sandbox, limits).start()
+            self.forge = Forge(sandbox, limits, preload=DEFAULT_PRELOAD + extra).start()
         except ForgeUnavailable as exc:
             print(f"grader: kernels start the slow way (the forge is unavailable: {exc})",
                   file=sys.stderr)

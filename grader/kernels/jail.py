@@ -35,11 +35,12 @@ class JailBackend(Backend):
 
     name = "jail"
 
-    def __init__(self, sandbox: sb.Sandbox, limits: Limits) -> None:
+    def __init__(self, sandbox: sb.Sandbox, limits: Limits, *,
+                 preload: tuple[str, ...] = ()) -> None:
         if not sandbox.isolated:
             raise ValueError("the jail backend needs bubblewrap (sandbox kind "
                              f"{sandbox.kind!r})")
-        super().__init__(sandbox, limits)
+        super().__init__(sandbox, limits, preload=preload)
         self.lease = sb.UidLease.acquire() if sandbox.own_uid else None
         self.uid = self.lease.uid if self.lease else None
         sb.cleanup_stale(self.uid, sandbox.cgroup_tree())
