@@ -42,8 +42,9 @@ def timed_grade(subs: Path, out: Path, n: int, *options: str) -> tuple[float, fl
     wall, cpu, _, done = measure(cmd)
     if done.returncode != 0:
         sys.exit(f"grader {' '.join(options)} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
-    scores = {json.loads(p.read_text())["score"] for p in out.glob("*/results.json")}
-    if len(list(out.glob("*/results.json"))) != n or len(scores) != 1:
+    stored = list(out.glob("submissions/*/results.json"))
+    scores = {json.loads(p.read_text())["score"] for p in stored}
+    if len(stored) != n or len(scores) != 1:
         sys.exit(f"grader {' '.join(options)}: expected {n} equal results, got scores {scores}")
     return wall, cpu
 
