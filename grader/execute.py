@@ -9,6 +9,7 @@ a probe that kills the kernel loses that one answer, and the rest are asked of a
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable
@@ -37,6 +38,10 @@ from .wire import Answer, Request
 
 MAX_KERNELS = 5
 """Kernels one submission may use (the first and up to four replacements)."""
+START_ATTEMPTS = 3
+"""Kernel starts tried in a row before a submission is reported as not graded."""
+START_RETRY_PAUSE = 1.0
+"""Seconds before the first retry of a failed start (doubled before the second)."""
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -96,12 +101,22 @@ class Session:
     async def run(self) -> Execution:
         self.deadline = time.monotonic() + self.limits.notebook_timeout
         result = self.result
+        failed_starts = 0
         while True:
             try:
                 kernel = await self.backend.new_kernel()
             except KernelStartError as exc:
+                failed_starts += 1
+                if failed_starts < START_ATTEMPTS and time.monotonic() < self.deadline - 5:
+                    # A start can fail on a loaded machine: not the student's doing.
+                    result.events.append(f"A kernel failed to start ({exc}); retried.")
+                    await asyncio.sleep(START_RETRY_PAUSE * failed_starts)
+                    continue
                 if result.kernels_started == 0:
-                    result.infrastructure_error = str(exc)
+                    result.infrastructure_error = (
+                        f"{exc} ({failed_starts} attempts); grade this file again with --regrade, "
+                        "and if it persists, try --no-sandbox to tell a sandbox problem from a "
+                        "notebook one")
                 result.events.append(str(exc))
                 self._give_up(str(exc))
                 break

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -171,8 +171,10 @@ def not_graded(pack: Pack | None, error: str, **fields) -> SubmissionResult:
     failed = [CheckOutcome(q.id, "submission readable", False,
                            feedback=f"The submission could not be graded: {error}")
               for q in pack.questions]
-    return SubmissionResult(status="error", error=error, pack=pack.name,
-                            questions=score_questions(pack, failed, written_results(pack, {})),
+    # Nothing was judged: no question is "wrong", and free-form outcomes stay unset.
+    questions = tuple(replace(q, outcome="") for q in
+                      score_questions(pack, failed, written_results(pack, {})))
+    return SubmissionResult(status="error", error=error, pack=pack.name, questions=questions,
                             **fields)
 
 

@@ -60,6 +60,21 @@ def test_unreadable_file_is_an_error_for_that_file_only(tiny_run, name):
     assert results["score"] == 0
     assert "notebook" in results["error"].lower() or "empty" in results["error"]
     assert "Traceback" not in results["error"]
+    # nothing was judged, so no question is reported as answered wrongly
+    assert not results["outcomes"]
+    assert all("outcome" not in t.get("extra_data", {}) for t in results["tests"])
+
+
+def test_a_submission_not_graded_has_no_question_judged_wrong(tmp_path):
+    out = tmp_path / "out"
+    done = run_grader("grade", str(NOTEBOOKS / "corrupt-truncated.ipynb"), "--pack", "tiny",
+                      "--out", str(out))
+    results = load_results(out, "corrupt-truncated")
+    assert done.returncode == 1 and results["status"] == "error"
+    assert results["max_score"] == 4 and results["score"] == 0
+    assert not results["outcomes"]
+    assert results["tests"] and all("outcome" not in t.get("extra_data", {})
+                                    for t in results["tests"])
 
 
 def test_grades_csv_has_a_row_per_submission(tiny_run):

@@ -8,7 +8,7 @@ import pytest
 
 from grader import sandbox as sb
 from grader.execute import execute_submission
-from grader.kernels import choose, open_backend
+from grader.kernels import KernelStartError, choose, open_backend
 from grader.limits import Limits
 from grader.wire import Call, RaisedError, Unsupported, Value
 
@@ -86,3 +86,43 @@ def test_kernel_sees_nothing_of_the_host(box):
     assert "srv" not in a["seen"] and "opt" not in a["seen"] and "var" not in a["seen"]
     assert "CapEff:\t0000000000000000" in a["caps"] and "CapBnd:\t0000000000000000" in a["caps"]
     assert "NoNewPrivs:\t1" in a["caps"] and "Seccomp:\t2" in a["caps"]
+
+
+class FailingStarts:
+    """A real backend whose first `failures` kernel starts fail, as on an overloaded machine."""
+
+    def __init__(self, backend, failures):
+        self.backend, self.failures, self.calls = backend, failures, 0
+
+    async def new_kernel(self):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise KernelStartError("the kernel died before answering")
+        return await self.backend.new_kernel()
+
+
+def run_with_failed_starts(failures, box):
+    lim = Limits(cell_timeout=5)
+    real = open_backend(choose(box, forge=False), box, lim)
+    flaky = FailingStarts(real, failures)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 41 + 1")])
+    try:
+        return asyncio.run(execute_submission(nb, [Value("x")], backend=flaky, limits=lim)), flaky
+    finally:
+        real.close()
+
+
+def test_a_kernel_that_fails_to_start_is_started_again(box):
+    ex, flaky = run_with_failed_starts(2, box)
+    assert flaky.calls == 3 and ex.kernels_started == 1
+    assert not ex.infrastructure_error
+    assert ex.answers["x"].value == 42 and [c.status for c in ex.cells] == ["ok"]
+    assert sum("failed to start" in e and "retried" in e for e in ex.events) == 2
+
+
+def test_a_kernel_that_never_starts_is_the_grader_s_fault(box):
+    ex, flaky = run_with_failed_starts(99, box)
+    assert flaky.calls == 3 and ex.kernels_started == 0
+    assert "3 attempts" in ex.infrastructure_error and "--regrade" in ex.infrastructure_error
+    assert [c.status for c in ex.cells] == ["not_run"]
+    assert ex.answers["x"].status != "ok"
