@@ -2,6 +2,7 @@
 
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -110,15 +111,24 @@ def test_award_updates_gradebook_csv_results_and_report(tmp_path):
     assert load_results(out, "tiny-correct")["score"] == 3.5
 
 
+@pytest.fixture(scope="module")
+def graded_once(tmp_path_factory):
+    """One graded tiny-correct, copied by each test that only needs something to award."""
+    out = tmp_path_factory.mktemp("graded") / "out"
+    done = run_grader("grade", str(NOTEBOOKS / "tiny-correct.ipynb"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out
+
+
 @pytest.mark.parametrize("args, words", [
     (["tiny-correct", "1", "2"], "between 0 and 1"),
     (["--", "tiny-correct", "1", "-1"], "between 0 and 1"),
     (["tiny-corect", "1", "1"], "did you mean: tiny-correct"),
     (["tiny-correct", "2", "1"], "no written answer"),
 ])
-def test_bad_awards_are_usage_errors(tmp_path, args, words):
+def test_bad_awards_are_usage_errors(tmp_path, graded_once, args, words):
     out = tmp_path / "out"
-    run_grader("grade", str(NOTEBOOKS / "tiny-correct.ipynb"), "--out", str(out))
+    shutil.copytree(graded_once, out)
     if args[0] == "--":
         done = run_grader("award", "--", str(out), *args[1:])
     else:

@@ -36,8 +36,7 @@ def rows(path) -> list[dict]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
-@pytest.fixture
-def term(tmp_path):
+def grade_term(tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
     submit(subs, "alice", answer="Because 6 x 7 = 42, and that is the answer.")
     submit(subs, "bob", "tiny-wrong", answer="I think it is 41, maybe.")
@@ -47,6 +46,18 @@ def term(tmp_path):
                       str(tmp_path / "roster.csv"), "--seed", "11")
     assert done.returncode == 0, done.stderr
     return tmp_path, subs, out
+
+
+@pytest.fixture
+def term(tmp_path):
+    """A graded term of its own, for a test that changes it."""
+    return grade_term(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def graded_term(tmp_path_factory):
+    """One graded term shared by the tests that only read it (or fail to change it)."""
+    return grade_term(tmp_path_factory.mktemp("term"))
 
 
 def test_identities_roster_and_fixed_points_possible(term):
@@ -123,14 +134,14 @@ def test_spreadsheet_round_trip_and_stale_awards(term):
     assert load_results(out, "alice")["score"] == 4
 
 
-def test_blank_answers_cannot_be_awarded(term):
-    _, _, out = term
+def test_blank_answers_cannot_be_awarded(graded_term):
+    _, _, out = graded_term
     done = run_grader("award", str(out), "carol", "1", "1")
     assert done.returncode == 2 and "blank" in done.stderr
 
 
-def test_lms_exports(term):
-    tmp_path, _, out = term
+def test_lms_exports(graded_term):
+    tmp_path, _, out = graded_term
     canvas, moodle, plain = (tmp_path / f"{n}.csv" for n in ("canvas", "moodle", "plain"))
     for fmt, dest in (("canvas", canvas), ("moodle", moodle), ("csv", plain)):
         done = run_grader("export", str(out), "--format", fmt, "-o", str(dest),
@@ -169,8 +180,8 @@ def test_bad_roster_is_a_usage_error(tmp_path):
     assert done.returncode == 2 and "student id" in done.stderr
 
 
-def test_results_json_keeps_pending_out_of_failures(term):
-    _, _, out = term
+def test_results_json_keeps_pending_out_of_failures(graded_term):
+    _, _, out = graded_term
     alice = load_results(out, "alice")
     written = [t for t in alice["tests"] if "manual" in t["tags"]][0]
     assert "status" not in written and written["max_score"] == 1
