@@ -403,7 +403,7 @@ def export(out_dir: Path, fmt: str, roster: Path | None, assignment: str | None,
     except lms.ExportError as exc:
         raise click.UsageError(str(exc)) from None
     dest.write_text(text, encoding="utf-8", newline="")
-    left_out = lms.unmatched(results, class_roster) if fmt == "moodle" else []
+    left_out = lms.unmatched(results, class_roster) if fmt in ("moodle", "canvas") else []
     if class_roster is None and fmt == "canvas":
         click.echo("No roster: students are named by submission only; Canvas matches them by "
                    "name (pass --roster with SIS ids to match by id).", err=True)

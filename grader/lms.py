@@ -3,7 +3,8 @@
 - canvas: Canvas's gradebook CSV. Header `Student, ID, SIS User ID, SIS Login ID, Section,
   <assignment>`, then a `Points Possible` row. Students are matched by SIS User ID (the roster's
   student id), then SIS Login ID (its email); an assignment title Canvas does not know creates
-  a new assignment with those points.
+  a new assignment with those points. With a roster, submissions it does not name are left
+  out (a row without ids matches nobody); without one, every submission is written by name.
 - moodle: Moodle's grade import CSV: an identifier column (`email`, else `idnumber`) to map to
   the user field of that name, the grade column and a feedback column. Moodle refuses the whole
   file if one identifier is unknown, so only students on the roster are written.
@@ -84,6 +85,9 @@ def _write(rows: list[list[str]]) -> str:
 def _canvas(lines_: list[Line], assignment: str, points: float) -> str:
     rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", cell(assignment)],
             ["Points Possible", "", "", "", "", f"{points:g}"]]
+    if any(ln.student is not None for ln in lines_):
+        # With a roster Canvas matches by id; a row without one would match nobody.
+        lines_ = [ln for ln in lines_ if ln.student is not None]
     for ln in lines_:
         s = ln.student
         rows.append([cell(s.name or s.key if s else ln.key), "",
@@ -121,7 +125,7 @@ def _plain(lines_: list[Line], assignment: str, points: float) -> str:
 
 
 def unmatched(results: list[SubmissionResult], roster: Roster | None) -> list[str]:
-    """Submissions the roster does not name (graded, but not exported to Moodle)."""
+    """Submissions the roster does not name (graded, but not exported to Canvas or Moodle)."""
     if roster is None:
         return []
     return [r.submission for r in results if roster.find(r.submission) is None]
