@@ -53,7 +53,7 @@ import numpy as np
 from .feedback import describe, fail, render
 from .wire import RaisedError
 
-__all__ = ["Message", "array", "code_cells", "definitions", "is_size", "message", "number",
+__all__ = ["Message", "array", "code_cells", "code_cut", "definitions", "is_size", "message", "number",
            "size", "squeeze_leading"]
 
 MAX_SOURCE_CHARS = 500_000
@@ -226,6 +226,16 @@ def code_cells(source: Any) -> list[str]:
             break
         out.append(cell)
     return out
+
+
+def code_cut(source: Any) -> bool:
+    """Whether `code_cells` left cells out (the code is over MAX_SOURCE_CHARS): a function not
+    found in it may then be there all the same."""
+    cells = ([source] if isinstance(source, str) else
+             [v for v in source.values() if isinstance(v, str)] if isinstance(source, Mapping)
+             else [v for v in source if isinstance(v, str)] if isinstance(source, (list, tuple))
+             else [])
+    return sum(len(c) for c in cells) > MAX_SOURCE_CHARS
 
 
 def definitions(source: Any) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda]:

@@ -508,6 +508,13 @@ def test_what_counts_as_a_matrix_product(code, said):
     assert problem is None if said is None else said in problem
 
 
+def test_code_too_long_to_read_gets_no_benefit_of_the_doubt():
+    padding = "junk = '" + "x" * 600_000 + "'"
+    cheat = "def corr2d_matmul(X, K):\n    return corr2d(X, K)\n"
+    assert "could not be read" in matmul_checks.matrix_product_problem([padding, cheat])
+    assert matmul_checks.matrix_product_problem(["x = 1", "y = 2"]) is None  # not defined here
+
+
 def test_kernel_matrix_built_in_an_integer_tensor_fails():
     rng = np.random.default_rng(3)
     K = probes.fractional(rng, (2, 3), 3)

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from grader.feedback import fail, optional_fixture, value_of
-from grader.normalize import array, definitions, squeeze_leading
+from grader.normalize import MAX_SOURCE_CHARS, array, code_cut, definitions, squeeze_leading
 
 
 def close(actual: np.ndarray, expected: np.ndarray, tol: float) -> bool:
@@ -113,9 +113,13 @@ LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictCo
 def matrix_product_problem(source, name: str = "corr2d_matmul") -> str | None:
     """None when `name`, as defined in `source` (see grader.normalize.code_cells), returns a
     value computed through a matrix product; otherwise what it does instead. Code that
-    cannot be found or read is given the benefit of the doubt (the values were checked)."""
+    cannot be found or read is given the benefit of the doubt (the values were checked),
+    unless the notebook's code is too long to be read whole (padding must not hide it)."""
     functions = definitions(source)
     if name not in functions:
+        if code_cut(source):
+            return (f"could not be read: the notebook's code is over {MAX_SOURCE_CHARS:,} "
+                    "characters; remove the long literals so that its code can be checked")
         return None
     try:
         found = _Flow(functions).returned(name)
