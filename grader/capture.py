@@ -26,7 +26,7 @@ from .limits import (
     EVIDENCE_TEXT,
     EVIDENCE_TOTAL_CHARS,
 )
-from .wire import MIME, BadReply, RaisedError, Value, decode_reply
+from .wire import MIME, BadReply, RaisedError, Value, decode_reply, factory_cell
 
 CAPTURE_SECONDS = 10.0
 """Longest wall-clock time one capture may take (less when the cell's own limit is lower)."""
@@ -113,9 +113,9 @@ class Capture:
 
 def _source() -> str:
     source = resources.files("grader").joinpath("kernel_evidence.py").read_text()
-    return (f"{source}\n__grader_evidence__ = __grader_evidence_factory({EVIDENCE_ITEMS}, "
-            f"{EVIDENCE_TEXT}, {EVIDENCE_CHARS}, {EVIDENCE_NAMES})\n"
-            "del __grader_evidence_factory\n")
+    return factory_cell(source, "__grader_evidence_factory",
+                        (EVIDENCE_ITEMS, EVIDENCE_TEXT, EVIDENCE_CHARS, EVIDENCE_NAMES),
+                        "__grader_evidence__")
 
 
 def _arrays(value) -> list[np.ndarray]:

@@ -15,7 +15,17 @@ from importlib import resources
 
 from .client import CappedClient
 from .limits import PROBE_ITEMS, PROBE_TEXT, REPLIES_CHARS
-from .wire import MIME, Answer, BadReply, Call, Request, Value, decode_reply, encode_requests
+from .wire import (
+    MIME,
+    Answer,
+    BadReply,
+    Call,
+    Request,
+    Value,
+    decode_reply,
+    encode_requests,
+    factory_cell,
+)
 
 _FAILED = {"died": ("kernel_died", "crashed the kernel"), "hung": ("timeout", "hung"),
            "timeout": ("timeout", "ran out of time")}
@@ -122,8 +132,8 @@ class Extractor:
 def _probe_source() -> str:
     """The kernel side (grader/kernel_probe.py) with the reply caps filled in."""
     source = resources.files("grader").joinpath("kernel_probe.py").read_text()
-    return f"{source}\n__grader_probe__ = __grader_probe_factory({PROBE_ITEMS}, {PROBE_TEXT})\n" \
-           "del __grader_probe_factory\n"
+    return factory_cell(source, "__grader_probe_factory", (PROBE_ITEMS, PROBE_TEXT),
+                        "__grader_probe__")
 
 
 def _read_answer(cell, req: Request, rid: int) -> Answer:

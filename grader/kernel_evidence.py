@@ -15,10 +15,11 @@ def __grader_evidence_factory(max_items, max_text, max_chars, max_names):
     import sys as _sys
     import types as _types
 
+    from IPython import get_ipython
     from IPython.display import publish_display_data as _publish
 
     mime = "text/x-grader-answer"
-    shell = get_ipython()  # noqa: F821 (IPython's own global)
+    shell = get_ipython()
     namespace = shell.user_ns
     store = {}
     namespace["__grader_functions__"] = store

@@ -10,6 +10,7 @@ def __grader_probe_factory(max_items, max_text):
     import math as _math
     import traceback as _tb
 
+    from IPython import get_ipython
     from IPython.display import publish_display_data as _publish
 
     mime = "text/x-grader-answer"
@@ -92,7 +93,7 @@ def __grader_probe_factory(max_items, max_text):
 
     def handle(request):
         rid = request["id"]
-        namespace = get_ipython().user_ns  # noqa: F821 (IPython's own global)
+        namespace = get_ipython().user_ns
         name = request["name"]
         if name.startswith("<fn ") and name.endswith(">"):
             # A function free-form capture kept (grader/kernel_evidence.py), by its handle.

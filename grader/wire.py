@@ -89,6 +89,18 @@ class Answer:
         return self.request.args if isinstance(self.request, Call) else ()
 
 
+def factory_cell(source: str, factory: str, args: tuple, target: str) -> str:
+    """A cell that defines `factory` (from the kernel-side `source`) and binds
+    `target = factory(*args)` in the student's namespace. The factory is executed in globals of
+    its own, so a student's global named like a builtin (`type = "gaussian"`, `list = [...]`)
+    is not what the probe's code calls."""
+    return ("import builtins as __grader_builtins__\n"
+            "__grader_globals__ = {'__builtins__': __grader_builtins__, '__name__': 'grader'}\n"
+            f"__grader_builtins__.exec({source!r}, __grader_globals__)\n"
+            f"{target} = __grader_globals__[{factory!r}]({', '.join(map(repr, args))})\n"
+            "del __grader_builtins__, __grader_globals__\n")
+
+
 def encode_requests(requests: list[tuple[Request, int]]) -> str:
     """JSON for the kernel's probe: a list of (request, id)."""
     return "[" + ", ".join(encode_request(r, rid) for r, rid in requests) + "]"

@@ -126,3 +126,16 @@ def test_a_kernel_that_never_starts_is_the_grader_s_fault(box):
     assert "3 attempts" in ex.infrastructure_error and "--regrade" in ex.infrastructure_error
     assert [c.status for c in ex.cells] == ["not_run"]
     assert ex.answers["x"].status != "ok"
+
+
+def test_globals_named_like_builtins_do_not_break_the_answers(box):
+    shadows = ("type = 'gaussian'\nlist = [3, 5, 7]\nisinstance = len = str = float = None\n"
+               "dict = tuple = int = bool = repr = hasattr = getattr = callable = 0\n"
+               "exec = get_ipython = None\n")
+    ex = run(["import torch\nK = torch.tensor([[1.0, -1.0]])\nsize = (1, 3)\n"
+              "def f(x): return x * 2", shadows],
+             [Value("K"), Value("size"), Call("f", (np.ones(2),), key="f"), Value("type")], box)
+    assert [c.status for c in ex.cells] == ["ok", "ok"]
+    assert ex.answers["K"].value.tolist() == [[1.0, -1.0]] and ex.answers["size"].value == (1, 3)
+    assert ex.answers["f"].value.tolist() == [2.0, 2.0]
+    assert ex.answers["type"].value == "gaussian"

@@ -101,6 +101,18 @@ def agreement(folder, out, title: str, figures) -> None:
     assert agreed / total >= AGREEMENT, misses
 
 
+REGRESSIONS = ROOT / "tests" / "corpus" / "freeform_regressions"
+
+
+def test_regressions_get_exactly_their_outcomes(tmp_path):
+    done = run_grader("grade", str(REGRESSIONS), "--out", str(tmp_path), "--quiet",
+                      "--pack", "conv-layer")
+    assert done.returncode == 0, done.stderr[-3000:]
+    for notebook in sorted(REGRESSIONS.glob("*.ipynb")):
+        want = nbformat.read(notebook, 4).metadata["grader_test"]["freeform_expected"]
+        assert load_results(tmp_path, notebook.stem)["outcomes"] == want, notebook.stem
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_outcome_per_test_and_schema(corpus_run, name):
     """Every test of results.json carries its question's outcome; review questions wait for the

@@ -774,10 +774,17 @@ def _messages(view: View, cells: set[int]) -> tuple[list, list[str]]:
     for o in view.outputs():
         if o.cell not in cells:
             continue
-        catches = "except" in view.source(o.cell)
-        for line in o.text.splitlines()[:50]:
-            if line.strip() and (catches or re.search(r"error|exception", line, re.I)):
-                candidates.append((line.strip(), f"printed by cell {o.cell + 1}"))
+        source = view.source(o.cell)
+        catches = "except" in source
+        lines = [line.strip() for line in o.text.splitlines()[:50]
+                 if line.strip() and (catches or re.search(r"error|exception", line, re.I))]
+        if not catches and not re.search(r"\.backward\(|autograd\.grad\(", source) and \
+                len(set(lines)) > 1:
+            # Several messages typed by a cell that runs nothing that could raise: guesses,
+            # judged together (a list of guesses is not an answer), never one at a time.
+            candidates.append((list(dict.fromkeys(lines)), f"printed by cell {o.cell + 1}"))
+            continue
+        candidates += [(line, f"printed by cell {o.cell + 1}") for line in lines]
     return candidates, broken
 
 
@@ -792,7 +799,7 @@ def _exceptions(value) -> list[RaisedError]:
 def _variants(value) -> list:
     """A message as given, and without a label before it ("Error: ...", "报错信息: ...",
     "RuntimeError grad can ...", "Ex3 RuntimeError('grad can ...')")."""
-    if isinstance(value, RaisedError):
+    if isinstance(value, (RaisedError, list)):
         return [value]
     out = [value]
     text = value
