@@ -53,8 +53,8 @@ import numpy as np
 from .feedback import describe, fail, render
 from .wire import RaisedError
 
-__all__ = ["Message", "array", "code_cells", "code_cut", "definitions", "is_size", "message", "number",
-           "size", "squeeze_leading"]
+__all__ = ["Message", "array", "code_cells", "code_cut", "definitions", "is_size", "message",
+           "number", "size", "squeeze_leading"]
 
 MAX_SOURCE_CHARS = 500_000
 
@@ -211,16 +211,8 @@ def _specific(type_name: str) -> str:
 def code_cells(source: Any) -> list[str]:
     """The code of a notebook as a list of texts: one text, a list of cells, or a mapping
     function name -> source. Anything else gives an empty list."""
-    if isinstance(source, str):
-        cells = [source]
-    elif isinstance(source, Mapping):
-        cells = [v for v in source.values() if isinstance(v, str)]
-    elif isinstance(source, (list, tuple)):
-        cells = [v for v in source if isinstance(v, str)]
-    else:
-        return []
     out, total = [], 0
-    for cell in cells:
+    for cell in _texts(source):
         total += len(cell)
         if total > MAX_SOURCE_CHARS:
             break
@@ -231,11 +223,17 @@ def code_cells(source: Any) -> list[str]:
 def code_cut(source: Any) -> bool:
     """Whether `code_cells` left cells out (the code is over MAX_SOURCE_CHARS): a function not
     found in it may then be there all the same."""
-    cells = ([source] if isinstance(source, str) else
-             [v for v in source.values() if isinstance(v, str)] if isinstance(source, Mapping)
-             else [v for v in source if isinstance(v, str)] if isinstance(source, (list, tuple))
-             else [])
-    return sum(len(c) for c in cells) > MAX_SOURCE_CHARS
+    return sum(len(c) for c in _texts(source)) > MAX_SOURCE_CHARS
+
+
+def _texts(source: Any) -> list[str]:
+    if isinstance(source, str):
+        return [source]
+    if isinstance(source, Mapping):
+        return [v for v in source.values() if isinstance(v, str)]
+    if isinstance(source, (list, tuple)):
+        return [v for v in source if isinstance(v, str)]
+    return []
 
 
 def definitions(source: Any) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda]:
