@@ -778,12 +778,13 @@ def _messages(view: View, cells: set[int]) -> tuple[list, list[str]]:
         catches = "except" in source
         lines = [line.strip() for line in o.text.splitlines()[:50]
                  if line.strip() and (catches or re.search(r"error|exception", line, re.I))]
+        typed = list(dict.fromkeys(line for line in lines if line in source))
         if not catches and not re.search(r"\.backward\(|autograd\.grad\(", source) and \
-                len(set(lines)) > 1:
-            # Several messages typed by a cell that runs nothing that could raise: guesses,
+                len(typed) > 1:
+            # Several messages typed in a cell that runs nothing that could raise: guesses,
             # judged together (a list of guesses is not an answer), never one at a time.
-            candidates.append((list(dict.fromkeys(lines)), f"printed by cell {o.cell + 1}"))
-            continue
+            candidates.append((typed, f"printed by cell {o.cell + 1}"))
+            lines = [line for line in lines if line not in typed]
         candidates += [(line, f"printed by cell {o.cell + 1}") for line in lines]
     return candidates, broken
 
